@@ -1,0 +1,156 @@
+// The lab as the user writes it in `Pulumi.<stack>.yaml` under `vnetlab:lab`.
+// This schema checks each value on its own; relations between values (an
+// address inside its subnet, a tunnel naming a known site, ...) are checked
+// in ./validate.ts, which needs the whole parsed lab.
+import { z } from "zod";
+import { isAddress, isSubnet } from "../plan/ip";
+
+/** DNS-label names: Docker accepts them for containers and networks, Linux as host names. */
+const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const NAME_RULE = "must be lowercase letters, digits and '-', starting and ending with a letter or digit";
+
+export const name = (maxLength: number) =>
+    z.string()
+        .max(maxLength, { error: `is longer than ${maxLength} characters` })
+        .regex(NAME_PATTERN, { error: NAME_RULE });
+
+// Site names end up in interface names (`isp-<site>` on the router), which
+// Linux limits to 15 characters.
+export const SITE_NAME_MAX = 11;
+const nodeName = name(40);
+const siteName = name(SITE_NAME_MAX);
+
+const ipv4Address = z.string().refine((s) => isAddress("ipv4", s), { error: "is not an IPv4 address" });
+const ipv6Address = z.string().refine((s) => isAddress("ipv6", s), { error: "is not an IPv6 address" });
+const ipv4Subnet = z.string().refine((s) => isSubnet("ipv4", s), {
+    error: "is not an IPv4 subnet in CIDR notation with zero host bits (e.g. 10.1.0.0/16)",
+});
+const ipv6Subnet = z.string().refine((s) => isSubnet("ipv6", s), {
+    error: "is not an IPv6 subnet in CIDR notation with zero host bits (e.g. fc00:1::/64)",
+});
+
+/** An address per family; a family left out is allocated when its subnet exists. */
+const addresses = z.strictObject({ ipv4: ipv4Address.optional(), ipv6: ipv6Address.optional() });
+
+const subnets = z
+    .strictObject({ ipv4: ipv4Subnet.optional(), ipv6: ipv6Subnet.optional() })
+    .refine((s) => s.ipv4 !== undefined || s.ipv6 !== undefined, { error: "needs an ipv4 or an ipv6 subnet" });
+
+const proposal = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)+$/, {
+    error: "is not a strongSwan proposal (algorithms joined by '-', e.g. aes256gcm16-prfsha384-ecp384)",
+});
+
+const port = z.number().int().min(1).max(65535);
+
+const host = z.strictObject({
+    role: z.enum(["client", "server"]),
+    address: addresses.optional(),
+});
+
+const ispLink = z.strictObject({
+    subnet: subnets,
+    /** The gateway's address on the link: its "public" address and IKE endpoint. */
+    address: addresses.optional(),
+    /** The router's address on the link: the gateway's default route. */
+    router: addresses.optional(),
+});
+
+const gateway = z.strictObject({
+    name: nodeName.optional(),
+    address: addresses.optional(),
+    /** The site-local address clients use to reach forwarded services (the seed's ".99"). */
+    serviceAddress: addresses.optional(),
+    isp: ispLink,
+    masquerade: z.boolean().default(true),
+    /** strict: the ISP side carries only IKE/ESP with the tunnel peers; open: no filtering. */
+    firewall: z.enum(["strict", "open"]).default("strict"),
+});
+
+const site = z.strictObject({
+    lan: subnets,
+    gateway,
+    hosts: z.record(nodeName, host).default({}),
+});
+
+export const DEFAULT_IKE_PROPOSAL = "aes256gcm16-prfsha384-ecp384";
+export const DEFAULT_ESP_PROPOSAL = "aes256gcm16-ecp384";
+
+const tunnel = z.strictObject({
+    type: z.enum(["host-to-host", "site-to-site"]),
+    /** The two sites; the first one initiates. */
+    between: z.tuple([siteName, siteName]),
+    ipVersion: z.union([z.literal(4), z.literal(6)]).default(4),
+    ike: proposal.default(DEFAULT_IKE_PROPOSAL),
+    esp: proposal.default(DEFAULT_ESP_PROPOSAL),
+    auth: z.enum(["psk"]).default("psk"),
+    /** trap installs the tunnel on the first packet (the seed's auto=route); start brings it up at boot. */
+    startAction: z.enum(["trap", "start"]).default("trap"),
+    /** What to do when the peer is dead; trap is ipsec.conf's "hold". */
+    dpdAction: z.enum(["trap", "clear", "restart"]).default("trap"),
+});
+
+const service = z.strictObject({
+    /** A host with role server. */
+    server: nodeName,
+    port: port.default(8080),
+    /** Sites whose gateway forwards its service address to the server through the site's tunnel. */
+    sites: z.array(siteName).min(1),
+    /**
+     * Sites behind host-to-host tunnels arrive from indistinguishable LANs, so
+     * each gets its own server instance, on this port plus the site's index.
+     */
+    instancePortBase: port.default(30000),
+});
+
+const check = z.strictObject({
+    from: nodeName,
+    /** A node name (its first address of `ipVersion`) or a literal lab address. */
+    to: z.string().min(1),
+    protocol: z.enum(["tcp", "udp", "icmp"]),
+    port: port.optional(),
+    ipVersion: z.union([z.literal(4), z.literal(6)]).default(4),
+    expect: z.enum(["reach", "blocked"]),
+});
+
+const network = z.strictObject({
+    driver: z.enum(["macvlan", "bridge"]).default("macvlan"),
+    /** Host interface per segment (e.g. "lan-a": "veth-lab0") as macvlan parent; never a NIC that leaves the machine. */
+    parents: z.record(z.string(), name(15)).default({}),
+    /** Where Docker-side stand-ins come from for subnets Docker cannot hold itself. */
+    dockerPool: z
+        .strictObject({ ipv4: ipv4Subnet.default("198.18.0.0/15"), ipv6: ipv6Subnet.default("fd00:7e57:ab::/48") })
+        .default({ ipv4: "198.18.0.0/15", ipv6: "fd00:7e57:ab::/48" }),
+});
+
+export const labSchema = z.strictObject({
+    /** Prefix of every container and network name; defaults to "vnetlab-<stack>". */
+    name: name(40).optional(),
+    network: network.default({ driver: "macvlan", parents: {}, dockerPool: { ipv4: "198.18.0.0/15", ipv6: "fd00:7e57:ab::/48" } }),
+    image: z
+        .strictObject({
+            name: z.string().min(1).default("vnetlab-node:latest"),
+            /** Network for the Dockerfile's RUN steps, e.g. "host" where the default bridge has no route out. */
+            buildNetwork: z.string().optional(),
+        })
+        .default({ name: "vnetlab-node:latest" }),
+    router: z
+        .strictObject({
+            name: nodeName.default("router"),
+            /** Opt-in leg on Docker's default bridge with masquerade, to reach the real Internet. */
+            uplink: z.boolean().default(false),
+        })
+        .default({ name: "router", uplink: false }),
+    sites: z.record(siteName, site).refine((s) => Object.keys(s).length > 0, { error: "needs at least one site" }),
+    tunnels: z.record(name(40), tunnel).default({}),
+    services: z.record(name(40), service).default({}),
+    checks: z.array(check).default([]),
+});
+
+export type LabConfig = z.infer<typeof labSchema>;
+export type SiteConfig = z.infer<typeof site>;
+export type HostConfig = z.infer<typeof host>;
+export type TunnelConfig = z.infer<typeof tunnel>;
+export type ServiceConfig = z.infer<typeof service>;
+export type CheckConfig = z.infer<typeof check>;
+export type Addresses = z.infer<typeof addresses>;
+export type Subnets = z.infer<typeof subnets>;

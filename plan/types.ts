@@ -1,0 +1,172 @@
+// The planned lab: every address, name and relation decided, nothing left for
+// the renderers or components to compute. Plain data (JSON-safe), so it is
+// also the machine-readable manifest that `verify` reads back.
+import type { Family, IpVersion } from "./ip";
+
+export type Role = "gateway" | "router" | "client" | "server";
+export type PerFamily<T> = { readonly ipv4?: T; readonly ipv6?: T };
+
+export interface InterfaceAddress {
+    readonly address: string;
+    readonly prefixLength: number;
+}
+
+export interface DockerSubnet {
+    readonly subnet: string;
+    /** Docker reserves it; chosen so that it is no lab address. */
+    readonly gateway: string;
+}
+
+export interface SegmentPlan {
+    /** lan-<site> or isp-<site>. */
+    readonly key: string;
+    readonly kind: "lan" | "isp";
+    readonly site: string;
+    readonly networkName: string;
+    readonly driver: "macvlan" | "bridge";
+    readonly parent?: string;
+    /** The subnets the lab uses on this segment. */
+    readonly subnets: PerFamily<string>;
+    /**
+     * What Docker holds. It differs from `subnets` when Docker cannot hold the
+     * lab's own subnet (it overlaps another segment) or the segment has no
+     * IPv4 (Docker always assigns one); the node then re-addresses itself.
+     */
+    readonly docker: { readonly ipv4: DockerSubnet; readonly ipv6?: DockerSubnet };
+}
+
+export interface InterfacePlan {
+    /** The lab's name for it inside the container (lan, isp, isp-<site>). */
+    readonly name: string;
+    readonly segment: string;
+    /** What Docker assigns; the start script finds the interface by docker.ipv4. */
+    readonly docker: { readonly ipv4: string; readonly ipv6?: string };
+    readonly addresses: PerFamily<InterfaceAddress>;
+    /** Further lab addresses on the interface, e.g. a gateway's service address. */
+    readonly extraAddresses: readonly (InterfaceAddress & { readonly family: Family })[];
+}
+
+export interface RoutePlan {
+    readonly family: Family;
+    readonly destination: "default" | string;
+    readonly via: string;
+    readonly interface: string;
+}
+
+export interface DnatRule {
+    readonly family: Family;
+    /** Only packets from this source (a peer gateway's tunnel address). */
+    readonly source?: string;
+    readonly inInterface?: string;
+    readonly destination: string;
+    readonly port: number;
+    readonly to: { readonly address: string; readonly port: number };
+    readonly why: string;
+}
+
+export interface SnatRule {
+    readonly family: Family;
+    readonly source: string;
+    readonly destination: string;
+    readonly toSource: string;
+    readonly why: string;
+}
+
+export interface MasqueradeRule {
+    readonly family: Family;
+    readonly source: string;
+    readonly outInterface: string;
+    /** Destinations that go into a tunnel and must keep their source. */
+    readonly except: readonly string[];
+}
+
+export interface GatewayPlan {
+    readonly lan: string;
+    readonly wan: string;
+    readonly firewall: "strict" | "open";
+    /** IKE peers by family: the only hosts the ISP side talks to under a strict firewall. */
+    readonly peers: readonly { readonly family: Family; readonly address: string }[];
+    readonly dnat: readonly DnatRule[];
+    readonly snat: readonly SnatRule[];
+    readonly masquerade: readonly MasqueradeRule[];
+}
+
+export interface ServiceInstance {
+    readonly service: string;
+    readonly port: number;
+    /** Echoed in every answer so that a client can tell which instance served it. */
+    readonly label: string;
+}
+
+export interface NodePlan {
+    readonly name: string;
+    readonly role: Role;
+    /** The site a node belongs to; the router belongs to none. */
+    readonly site?: string;
+    readonly containerName: string;
+    readonly interfaces: readonly InterfacePlan[];
+    readonly routes: readonly RoutePlan[];
+    readonly gateway?: GatewayPlan;
+    /** Router only: the opt-in leg on Docker's default bridge. */
+    readonly uplink?: boolean;
+    readonly instances: readonly ServiceInstance[];
+}
+
+export interface TunnelEnd {
+    readonly site: string;
+    readonly gateway: string;
+    /** The gateway's ISP address: IKE endpoint and identity. */
+    readonly address: string;
+    readonly trafficSelectors: readonly string[];
+}
+
+export interface TunnelPlan {
+    readonly name: string;
+    readonly type: "host-to-host" | "site-to-site";
+    readonly ipVersion: IpVersion;
+    readonly auth: "psk";
+    readonly ike: string;
+    readonly esp: string;
+    readonly startAction: "trap" | "start";
+    readonly dpdAction: "trap" | "clear" | "restart";
+    /** [initiator, responder]. */
+    readonly ends: readonly [TunnelEnd, TunnelEnd];
+}
+
+export interface ServiceConsumer {
+    readonly site: string;
+    readonly tunnel: string;
+    readonly family: Family;
+    /** Where the site's clients connect. */
+    readonly address: string;
+    readonly port: number;
+    /** The label of the server instance that must answer this site. */
+    readonly instance: string;
+}
+
+export interface ServicePlan {
+    readonly name: string;
+    readonly server: string;
+    readonly consumers: readonly ServiceConsumer[];
+}
+
+export interface CheckPlan {
+    readonly from: string;
+    readonly to: string;
+    readonly address: string;
+    readonly family: Family;
+    readonly protocol: "tcp" | "udp" | "icmp";
+    readonly port?: number;
+    readonly expect: "reach" | "blocked";
+}
+
+export interface LabPlan {
+    readonly name: string;
+    readonly stack: string;
+    readonly image: { readonly name: string; readonly buildNetwork?: string };
+    readonly segments: readonly SegmentPlan[];
+    readonly nodes: readonly NodePlan[];
+    readonly tunnels: readonly TunnelPlan[];
+    readonly services: readonly ServicePlan[];
+    readonly checks: readonly CheckPlan[];
+}
