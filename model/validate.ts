@@ -12,7 +12,8 @@ export function parseLab(raw: unknown, stack: string): LabConfig {
         throw new LabConfigError(
             parsed.error.issues.map((i) => ({
                 path: i.path.map((k) => (typeof k === "symbol" ? String(k) : k)),
-                message: i.message,
+                // zod reports a bad record key as "Invalid key in record"; the key's own rules say why.
+                message: i.code === "invalid_key" ? `name ${i.issues.map((inner) => inner.message).join(", ")}` : i.message,
             })),
         );
     }

@@ -1,0 +1,26 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseLab } from "../model/validate";
+import { planLab } from "../plan/plan";
+import { Lab } from "./lab";
+
+export interface LabInputs {
+    /** The raw `vnetlab:lab` object as the stack config holds it. */
+    readonly lab: unknown;
+    readonly stack: string;
+    /** Looks up an optional secret PSK for a tunnel (`vnetlab:psk-<tunnel>`). */
+    readonly tunnelSecret?: (tunnel: string) => pulumi.Output<string> | undefined;
+}
+
+/**
+ * Validates and plans the whole lab before registering anything: a broken
+ * config stops here, with its config path, and leaves nothing half-deployed.
+ */
+export function deployLab(inputs: LabInputs): Lab {
+    const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
+    const tunnelSecrets: Record<string, pulumi.Output<string>> = {};
+    for (const t of plan.tunnels) {
+        const psk = inputs.tunnelSecret?.(t.name);
+        if (psk !== undefined) tunnelSecrets[t.name] = psk;
+    }
+    return new Lab(plan.name, { plan, tunnelSecrets });
+}

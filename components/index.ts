@@ -1,0 +1,6 @@
+export { Lab, LabArgs } from "./lab";
+export { Site, SiteArgs } from "./site";
+export { Gateway, GatewayArgs } from "./gateway";
+export { Router, RouterArgs } from "./router";
+export { VpnTunnel, VpnTunnelArgs } from "./vpn-tunnel";
+export { deployLab, LabInputs } from "./deploy";

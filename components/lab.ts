@@ -1,0 +1,59 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { LabPlan } from "../plan/types";
+import { LabManifest, NodeRow, TunnelRow, manifestOf, nodeRows, tunnelRows } from "../plan/summary";
+import { Router } from "./router";
+import { Site } from "./site";
+import { VpnTunnel } from "./vpn-tunnel";
+
+export interface LabArgs {
+    readonly plan: LabPlan;
+    /** PSK overrides by tunnel name (`vnetlab:psk-<tunnel>`); tunnels without one get a generated secret. */
+    readonly tunnelSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Build context of the node image, relative to the project. */
+    readonly imageContext?: string;
+}
+
+/** A whole lab: the node image, one Site per site, the Router, one VpnTunnel per tunnel. */
+export class Lab extends pulumi.ComponentResource {
+    readonly nodes: pulumi.Output<NodeRow[]>;
+    readonly tunnels: pulumi.Output<TunnelRow[]>;
+    readonly manifest: pulumi.Output<LabManifest>;
+
+    constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vnetlab:index:Lab", name, {}, opts);
+        const { plan } = args;
+        const image = new docker.Image(`${name}-node-image`, {
+            imageName: plan.image.name,
+            build: {
+                context: args.imageContext ?? "./image",
+                dockerfile: `${args.imageContext ?? "./image"}/Dockerfile`,
+                ...(plan.image.buildNetwork ? { network: plan.image.buildNetwork } : {}),
+            },
+            skipPush: true,
+        }, { parent: this });
+        // The local image ID: a rebuilt image replaces the nodes, an unchanged one does not.
+        const imageRef = image.repoDigest;
+
+        const psks = Object.fromEntries(plan.tunnels.map((t) => {
+            const override = args.tunnelSecrets?.[t.name];
+            const tunnel = new VpnTunnel(t.name, { tunnel: t, ...(override !== undefined ? { psk: override } : {}) }, { parent: this });
+            return [t.name, tunnel.psk];
+        }));
+
+        const sites = [...new Set(plan.segments.map((s) => s.site))].map(
+            (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks }, { parent: this }),
+        );
+        const ispNetworks = Object.fromEntries(
+            sites.flatMap((s) => Object.entries(s.networks)).filter(([key]) => plan.segments.find((s) => s.key === key)?.kind === "isp"),
+        );
+        const router = new Router("router", { lab: plan, image: imageRef, networks: ispNetworks }, { parent: this });
+
+        // Outputs resolve once every node exists, so a reader never sees a lab that is not there.
+        const ready = pulumi.all([router.container.id, ...sites.flatMap((s) => s.containers.map((c) => c.id))]);
+        this.nodes = ready.apply(() => nodeRows(plan));
+        this.tunnels = ready.apply(() => tunnelRows(plan));
+        this.manifest = ready.apply(() => manifestOf(plan));
+        this.registerOutputs({ nodes: this.nodes, tunnels: this.tunnels, manifest: this.manifest });
+    }
+}

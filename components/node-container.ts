@@ -1,0 +1,71 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { LabPlan, NodePlan } from "../plan/types";
+import { renderNodeFiles, NodeFile } from "../configs";
+import { labLabels } from "./labels";
+
+/** The seed's forwarding and hardening settings, for every node. */
+export const NODE_SYSCTLS: Readonly<Record<string, string>> = {
+    "net.ipv4.ip_forward": "1",
+    "net.ipv6.conf.all.forwarding": "1",
+    "net.ipv4.conf.all.rp_filter": "1",
+    "net.ipv4.conf.all.send_redirects": "0",
+    "net.ipv4.conf.default.accept_redirects": "0",
+    "net.ipv4.conf.default.accept_source_route": "0",
+};
+
+export const READY_FILE = "/run/vnetlab/ready";
+export const START_SCRIPT = "/etc/vnetlab/start.sh";
+
+export interface NodeContainerArgs {
+    readonly lab: LabPlan;
+    readonly node: NodePlan;
+    readonly image: pulumi.Input<string>;
+    /** Docker network name per segment key. */
+    readonly networks: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Files that hold secrets (a gateway's PSKs); the caller keeps them Pulumi secrets. */
+    readonly secretFiles?: pulumi.Input<NodeFile>[];
+}
+
+function upload(file: pulumi.Input<NodeFile>): pulumi.Input<docker.types.input.ContainerUpload> {
+    return pulumi.output(file).apply((f) => ({ file: f.path, content: f.content, permissions: f.mode }));
+}
+
+/**
+ * One lab node. Least privilege: NET_ADMIN for interfaces, routes and
+ * iptables, /dev/net/tun for strongSwan's userspace dataplane, never
+ * privileged. Everything it runs arrives as uploads before the first start.
+ */
+export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResourceOptions): docker.Container {
+    const { lab, node } = args;
+    const networksAdvanced: docker.types.input.ContainerNetworksAdvanced[] = node.interfaces.map((i) => ({
+        name: args.networks[i.segment],
+        ipv4Address: i.docker.ipv4,
+        ...(i.docker.ipv6 ? { ipv6Address: i.docker.ipv6 } : {}),
+    }));
+    if (node.uplink) networksAdvanced.push({ name: "bridge" });
+    return new docker.Container(node.name, {
+        name: node.containerName,
+        hostname: node.name,
+        image: args.image,
+        command: [START_SCRIPT],
+        capabilities: { adds: ["NET_ADMIN"] },
+        privileged: false,
+        devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],
+        sysctls: { ...NODE_SYSCTLS },
+        networksAdvanced,
+        uploads: [...renderNodeFiles(node, lab).map(upload), ...(args.secretFiles ?? []).map(upload)],
+        labels: labLabels(lab, { "vnetlab.role": node.role, "vnetlab.node": node.name, ...(node.site ? { "vnetlab.site": node.site } : {}) }),
+        healthcheck: { tests: ["CMD", "test", "-f", READY_FILE], interval: "2s", timeout: "2s", retries: 60, startPeriod: "1s" },
+        // `pulumi up` returns once every node is ready, not merely started.
+        wait: true,
+        waitTimeout: 120,
+        mustRun: true,
+        restart: "no",
+        destroyGraceSeconds: 10,
+    }, {
+        ...opts,
+        // Container names are fixed by the plan, so a replacement must go first.
+        deleteBeforeReplace: true,
+    });
+}

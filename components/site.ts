@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { LabPlan, SegmentPlan } from "../plan/types";
+import { Gateway } from "./gateway";
+import { nodeContainer } from "./node-container";
+import { labLabels } from "./labels";
+
+export interface SiteArgs {
+    readonly lab: LabPlan;
+    readonly site: string;
+    readonly image: pulumi.Input<string>;
+    readonly psks: Readonly<Record<string, pulumi.Output<string>>>;
+}
+
+export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, opts: pulumi.CustomResourceOptions): docker.Network {
+    return new docker.Network(segment.key, {
+        name: segment.networkName,
+        driver: segment.driver,
+        options: segment.parent ? { parent: segment.parent } : {},
+        // Lab segments never route to the host or beyond; the router's uplink is the one opt-in exit.
+        internal: true,
+        ipv6: segment.docker.ipv6 !== undefined,
+        ipamConfigs: [segment.docker.ipv4, ...(segment.docker.ipv6 ? [segment.docker.ipv6] : [])]
+            .map((d) => ({ subnet: d.subnet, gateway: d.gateway })),
+        labels: labLabels(lab, { "vnetlab.segment": segment.key }),
+    }, { ...opts, deleteBeforeReplace: true });
+}
+
+/** A site: its LAN and ISP link, its gateway and its hosts. */
+export class Site extends pulumi.ComponentResource {
+    /** Docker network name per segment key (lan-<site>, isp-<site>). */
+    readonly networks: Record<string, pulumi.Output<string>>;
+    readonly containers: docker.Container[];
+
+    constructor(name: string, args: SiteArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vnetlab:index:Site", name, {}, opts);
+        const { lab, site } = args;
+        this.networks = Object.fromEntries(
+            lab.segments
+                .filter((s) => s.site === site)
+                .map((s) => [s.key, segmentNetwork(lab, s, { parent: this }).name]),
+        );
+        const nodes = lab.nodes.filter((n) => n.site === site);
+        const gateway = new Gateway(`${name}-gateway`, {
+            lab, node: nodes.find((n) => n.role === "gateway")!, image: args.image, networks: this.networks, psks: args.psks,
+        }, { parent: this });
+        this.containers = [
+            gateway.container,
+            ...nodes
+                .filter((n) => n.role !== "gateway")
+                .map((node) => nodeContainer({ lab, node, image: args.image, networks: this.networks }, { parent: this })),
+        ];
+        this.registerOutputs({ networks: this.networks });
+    }
+}

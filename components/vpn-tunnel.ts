@@ -1,0 +1,22 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { TunnelPlan } from "../plan/types";
+
+export interface VpnTunnelArgs {
+    readonly tunnel: TunnelPlan;
+    /** A PSK from config (`vnetlab:tunnelSecrets`); a generated one otherwise. */
+    readonly psk?: pulumi.Input<string>;
+}
+
+/** One IPsec tunnel's shared secret; the gateways at its two ends render it into their swanctl secrets. */
+export class VpnTunnel extends pulumi.ComponentResource {
+    readonly psk: pulumi.Output<string>;
+
+    constructor(name: string, args: VpnTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vnetlab:index:VpnTunnel", name, {}, opts);
+        this.psk = args.psk !== undefined
+            ? pulumi.secret(args.psk)
+            : new random.RandomPassword(`${name}-psk`, { length: 48, special: false }, { parent: this }).result;
+        this.registerOutputs({ psk: this.psk });
+    }
+}

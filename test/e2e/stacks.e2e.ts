@@ -1,0 +1,52 @@
+import { expect } from "chai";
+import { STACKS, stackLab } from "../support/recording-mocks";
+import { deriveChecks, CheckResult } from "../../verify";
+import { deploy, verify, DeployedLab } from "./lab";
+
+const failures = (results: readonly CheckResult[], kind?: CheckResult["kind"]) =>
+    results.filter((r) => (!kind || r.kind === kind) && !r.pass).map((r) => `${r.id}: expected ${r.expected}, observed ${r.observed}`);
+
+for (const stack of STACKS) {
+    describe(`${stack}: deployed on a real Docker engine and verified`, function () {
+        this.timeout(10 * 60 * 1000);
+        let lab: DeployedLab;
+        let results: CheckResult[];
+
+        before(async () => {
+            lab = await deploy(stack, { lab: stackLab(stack) });
+            results = await verify(lab);
+        });
+
+        after(async () => {
+            if (lab) await lab.engine.destroyAll();
+        });
+
+        it("runs every derived check", () => {
+            expect(results.map((r) => r.id)).to.deep.equal(deriveChecks(lab.plan).map((c) => c.id));
+            for (const kind of ["service", "sa", "wire", "probe"] as const) {
+                expect(results.filter((r) => r.kind === kind), `${kind} checks`).to.not.be.empty;
+            }
+        });
+
+        it("establishes every tunnel's IKE and CHILD SA with the configured proposals and selectors", () => {
+            expect(failures(results, "sa")).to.deep.equal([]);
+        });
+
+        it("answers every client through its service address, from the right server instance", () => {
+            expect(failures(results, "service")).to.deep.equal([]);
+        });
+
+        it("shows only ESP between the gateways on the router's wire", () => {
+            expect(failures(results, "wire")).to.deep.equal([]);
+        });
+
+        it("blocks what must not work: router and other sites from clients, the gateways' ISP side", () => {
+            expect(failures(results, "probe")).to.deep.equal([]);
+        });
+
+        it("leaves no container, network or veth behind after destroy", async () => {
+            await lab.engine.destroyAll();
+            expect(await lab.engine.leftovers()).to.deep.equal([]);
+        });
+    });
+}

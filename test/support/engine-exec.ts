@@ -1,0 +1,82 @@
+// Running commands in, and reading logs of, containers the mock engine made.
+// Tests use these to look inside a lab; the engine uses them for error reports.
+import Docker from "dockerode";
+import { PassThrough } from "stream";
+
+export interface ExecResult {
+    readonly exitCode: number;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/**
+ * Splits Docker's multiplexed stdout/stderr framing (non-TTY containers):
+ * 8-byte header [stream, 0, 0, 0, size(4, big-endian)] then the payload.
+ */
+export function demuxDockerFrames(buf: Buffer): { stdout: string; stderr: string } {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let pos = 0;
+    while (pos + 8 <= buf.length) {
+        const kind = buf[pos];
+        const size = buf.readUInt32BE(pos + 4);
+        const payload = buf.subarray(pos + 8, pos + 8 + size);
+        if (kind === 2) err.push(payload); else out.push(payload);
+        pos += 8 + size;
+    }
+    if (pos === 0 && buf.length > 0 && buf[0] > 2) {
+        // Not framed at all: a TTY container's log is the raw terminal output.
+        return { stdout: buf.toString("utf8"), stderr: "" };
+    }
+    return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+}
+
+/** Runs `cmd` in a running container and collects its output and exit code. */
+export async function execIn(docker: Docker, container: string, cmd: readonly string[], opts: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const exec = await docker.getContainer(container).exec({
+        Cmd: [...cmd],
+        AttachStdout: true,
+        AttachStderr: true,
+        ...(opts.user !== undefined ? { User: opts.user } : {}),
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const outChunks: Buffer[] = [];
+    const errChunks: Buffer[] = [];
+    stdout.on("data", (c: Buffer) => outChunks.push(c));
+    stderr.on("data", (c: Buffer) => errChunks.push(c));
+    docker.modem.demuxStream(stream, stdout, stderr);
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+            stream.destroy?.();
+            reject(new Error(`exec ${JSON.stringify(cmd)} in ${container} did not finish within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const done = (): void => { clearTimeout(timer); resolve(); };
+        stream.on("end", done);
+        stream.on("close", done);
+        stream.on("error", (e: Error) => { clearTimeout(timer); reject(e); });
+    });
+    // The exit code can trail the end of the stream by a moment.
+    for (let i = 0; i < 50; i++) {
+        const info = await exec.inspect();
+        if (!info.Running && info.ExitCode !== null) {
+            return { exitCode: info.ExitCode, stdout: Buffer.concat(outChunks).toString("utf8"), stderr: Buffer.concat(errChunks).toString("utf8") };
+        }
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`exec ${JSON.stringify(cmd)} in ${container}: no exit code`);
+}
+
+/** The last `lines` lines of a container's stdout and stderr, interleaved as Docker stored them. */
+export async function containerLogTail(docker: Docker, container: string, lines = 50): Promise<string> {
+    try {
+        const buf = await docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false, tail: lines });
+        const { stdout, stderr } = demuxDockerFrames(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+        const text = [stdout, stderr].filter((s) => s.trim() !== "").join("\n--- stderr ---\n");
+        return text.trim() === "" ? "(no output)" : text.trimEnd();
+    } catch (e) {
+        return `(logs unavailable: ${(e as Error).message})`;
+    }
+}

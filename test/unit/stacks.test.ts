@@ -1,0 +1,132 @@
+import { expect } from "chai";
+import { parseLab } from "../../model/validate";
+import { planLab } from "../../plan/plan";
+import { NODE_SYSCTLS } from "../../components/node-container";
+import { RecordingMocks, Registered, STACKS, fakePsk, isSecret, runLab, stackLab } from "../support/recording-mocks";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
+type Json = any;
+
+const reveal = (value: Json): Json => (isSecret(value) ? value.value : value);
+const byName = (list: Registered[]) => new Map(list.map((r) => [r.name, r]));
+const secretFree = (value: unknown): unknown => {
+    // Replaces every secret by a marker, so that what is left is what a reader of state could see in plain.
+    if (isSecret(value)) return "[secret]";
+    if (Array.isArray(value)) return value.map(secretFree);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, secretFree(v)]));
+    return value;
+};
+
+describe("stacks under Pulumi mocks", function () {
+    this.timeout(30000);
+
+    for (const stack of STACKS) {
+        describe(stack, () => {
+            const plan = planLab(parseLab(stackLab(stack), stack), stack);
+            let mocks: RecordingMocks;
+            before(async () => { mocks = await runLab(stackLab(stack), stack); });
+
+            it("creates one isolated network per segment, as planned", () => {
+                const networks = byName(mocks.networks());
+                expect([...networks.keys()].sort()).to.deep.equal(plan.segments.map((s) => s.key).sort());
+                for (const segment of plan.segments) {
+                    const inputs: Json = networks.get(segment.key)!.inputs;
+                    expect(inputs.name).to.equal(segment.networkName);
+                    expect(inputs.driver).to.equal("macvlan");
+                    expect(inputs.internal).to.equal(true);
+                    expect(inputs.ipv6).to.equal(segment.subnets.ipv6 !== undefined);
+                    expect(inputs.ipamConfigs.map((c: Json) => c.subnet)).to.deep.equal(
+                        [segment.docker.ipv4.subnet, ...(segment.docker.ipv6 ? [segment.docker.ipv6.subnet] : [])]);
+                    expect(inputs.labels).to.deep.include({ label: "vnetlab.stack", value: stack });
+                    expect(inputs.options).to.deep.equal({}, "no parent unless configured: never the host's NIC");
+                }
+            });
+
+            it("creates one least-privilege container per node with its addresses", () => {
+                const containers = byName(mocks.containers());
+                expect([...containers.keys()].sort()).to.deep.equal(plan.nodes.map((n) => n.name).sort());
+                const networkNames = new Map(mocks.networks().map((n) => [n.name, (n.inputs as Json).name]));
+                for (const node of plan.nodes) {
+                    const inputs: Json = containers.get(node.name)!.inputs;
+                    expect(inputs.name).to.equal(node.containerName);
+                    expect(inputs.hostname).to.equal(node.name);
+                    expect(inputs.privileged ?? false).to.equal(false);
+                    expect(inputs.capabilities).to.deep.equal({ adds: ["NET_ADMIN"] });
+                    expect(inputs.devices).to.deep.equal([{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }]);
+                    expect(inputs.sysctls).to.deep.equal(NODE_SYSCTLS);
+                    expect(inputs.networkMode ?? "").to.not.equal("host");
+                    expect(inputs.networksAdvanced.map((n: Json) => [n.name, n.ipv4Address, n.ipv6Address])).to.deep.equal(
+                        node.interfaces.map((i) => [networkNames.get(i.segment), i.docker.ipv4, i.docker.ipv6]));
+                    expect(inputs.networksAdvanced.map((n: Json) => n.name), "no lab node on Docker's default bridge").to.not.include("bridge");
+                    expect(inputs.healthcheck.tests).to.deep.equal(["CMD", "test", "-f", "/run/vnetlab/ready"]);
+                    expect(inputs.labels).to.deep.include({ label: "vnetlab.role", value: node.role });
+                    expect(reveal(inputs.uploads).map((u: Json) => reveal(u).file)).to.include("/etc/vnetlab/start.sh");
+                    expect(inputs.command).to.deep.equal(["/etc/vnetlab/start.sh"]);
+                }
+            });
+
+            it("keeps every PSK secret: a Pulumi secret input, never plain anywhere", () => {
+                const gateways = plan.nodes.filter((n) => n.role === "gateway");
+                const passwords = mocks.ofType("random:index/randomPassword:RandomPassword");
+                expect(passwords.map((p) => p.name).sort()).to.deep.equal(plan.tunnels.map((t) => `${t.name}-psk`).sort());
+                for (const gw of gateways) {
+                    const inputs: Json = byName(mocks.containers()).get(gw.name)!.inputs;
+                    // A secret inside a list makes the whole input secret in state.
+                    expect(isSecret(inputs.uploads), `${gw.name}'s uploads are a Pulumi secret`).to.equal(true);
+                    const secretsFile = reveal(inputs.uploads).map(reveal).find((u: Json) => u.file === "/etc/swanctl/conf.d/secrets.conf");
+                    expect(secretsFile, `${gw.name} has its PSKs in the swanctl secrets file`).to.not.equal(undefined);
+                    const mine = plan.tunnels.filter((t) => t.ends.some((e) => e.gateway === gw.name));
+                    for (const t of mine) expect(secretsFile.content).to.include(Buffer.from(fakePsk(`${t.name}-psk`)).toString("base64"));
+                }
+                const plain = JSON.stringify(mocks.resources.filter((r) => !r.type.startsWith("random:")).map((r) => secretFree(r.inputs)));
+                for (const p of passwords) {
+                    const psk = fakePsk(p.name);
+                    expect(plain).to.not.include(psk);
+                    expect(plain).to.not.include(Buffer.from(psk).toString("base64"));
+                }
+            });
+
+            it("registers identical inputs on a second run (a quiet `pulumi preview`)", async () => {
+                const again = await runLab(stackLab(stack), stack);
+                expect(again.resources.map((r) => [r.type, r.name, r.inputs]).sort())
+                    .to.deep.equal(mocks.resources.map((r) => [r.type, r.name, r.inputs]).sort());
+            });
+        });
+    }
+
+    it("changing one tunnel's proposal changes only its two gateways", async () => {
+        const before = await runLab(stackLab("site-to-site"), "site-to-site");
+        const lab = stackLab("site-to-site") as Json;
+        lab.tunnels["b-s"].ike = "aes128gcm16-prfsha256-ecp256";
+        const after = await runLab(lab, "site-to-site");
+        const old = byName(before.resources);
+        const changed = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(old.get(r.name)?.inputs)).map((r) => r.name);
+        expect(changed.sort()).to.deep.equal(["gateway-b", "gateway-s"]);
+    });
+
+    it("takes a PSK from config instead of generating one, still secret", async () => {
+        const mocks = await runLab(stackLab("dev"), "dev", { "a-s": "configured-secret-1234567890" });
+        expect(mocks.ofType("random:index/randomPassword:RandomPassword")).to.deep.equal([]);
+        const gw: Json = byName(mocks.containers()).get("gateway-a")!.inputs;
+        expect(isSecret(gw.uploads)).to.equal(true);
+        expect(JSON.stringify(reveal(gw.uploads))).to.include(Buffer.from("configured-secret-1234567890").toString("base64"));
+        expect(JSON.stringify(mocks.resources.map((r) => secretFree(r.inputs)))).to.not.include("configured-secret-1234567890");
+    });
+
+    it("puts the router on Docker's default bridge only when the uplink is opted in", async () => {
+        const off: Json = byName((await runLab(stackLab("dev"), "dev")).containers()).get("router")!.inputs;
+        expect(off.networksAdvanced.map((n: Json) => n.name)).to.not.include("bridge");
+        const lab = stackLab("dev") as Json;
+        lab.router = { uplink: true };
+        const on: Json = byName((await runLab(lab, "dev")).containers()).get("router")!.inputs;
+        expect(on.networksAdvanced.map((n: Json) => n.name)).to.include("bridge");
+    });
+
+    it("uses a configured macvlan parent for its segment only", async () => {
+        const lab = stackLab("dev") as Json;
+        lab.network = { parents: { "lan-a": "vlab-lan-a" } };
+        const networks = byName((await runLab(lab, "dev")).networks());
+        expect((networks.get("lan-a")!.inputs as Json).options).to.deep.equal({ parent: "vlab-lan-a" });
+        expect((networks.get("lan-s")!.inputs as Json).options).to.deep.equal({});
+    });
+});

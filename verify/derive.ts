@@ -1,0 +1,106 @@
+// The checks a network engineer would do by hand, derived from the plan
+// alone: no extra config. Pure data; ./run.ts carries them out.
+import type { Family } from "../plan/ip";
+import type { LabPlan, NodePlan, TunnelPlan } from "../plan/types";
+
+export type CheckSpec =
+    | { readonly kind: "service"; readonly id: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number; readonly instance: string }
+    | { readonly kind: "sa"; readonly id: string; readonly tunnel: string; readonly gateway: string }
+    | { readonly kind: "wire"; readonly id: string; readonly tunnel: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number; readonly between: readonly [string, string] }
+    | {
+        readonly kind: "probe"; readonly id: string; readonly from: string; readonly address: string; readonly family: Family;
+        readonly protocol: "tcp" | "udp" | "icmp"; readonly port?: number; readonly expect: "reach" | "blocked"; readonly why: string;
+    };
+
+/** A port nothing in the lab listens on: reachable means "refused", blocked means silence. */
+export const CLOSED_PORT = 179;
+
+const firstAddress = (node: NodePlan, interfaceName: string, family: Family) =>
+    node.interfaces.find((i) => i.name === interfaceName)?.addresses[family]?.address;
+
+export function deriveChecks(plan: LabPlan): CheckSpec[] {
+    const checks: CheckSpec[] = [];
+    const clientsOf = (site: string) => plan.nodes.filter((n) => n.site === site && n.role === "client");
+
+    // Service requests come first: with trap tunnels they are what brings the SAs up.
+    for (const service of plan.services) {
+        for (const consumer of service.consumers) {
+            for (const client of clientsOf(consumer.site)) {
+                checks.push({
+                    kind: "service", id: `service ${service.name}: ${client.name} -> ${consumer.address}:${consumer.port}`,
+                    from: client.name, address: consumer.address, family: consumer.family, port: consumer.port, instance: consumer.instance,
+                });
+            }
+        }
+    }
+    for (const tunnel of plan.tunnels) {
+        for (const end of tunnel.ends) {
+            checks.push({ kind: "sa", id: `tunnel ${tunnel.name}: SAs on ${end.gateway}`, tunnel: tunnel.name, gateway: end.gateway });
+        }
+        const consumer = plan.services.flatMap((s) => s.consumers).find((c) => c.tunnel === tunnel.name);
+        const client = consumer && clientsOf(consumer.site)[0];
+        if (consumer && client) {
+            checks.push({
+                kind: "wire", id: `tunnel ${tunnel.name}: only ESP on the wire`, tunnel: tunnel.name, from: client.name,
+                address: consumer.address, family: consumer.family, port: consumer.port,
+                between: [tunnel.ends[0].address, tunnel.ends[1].address],
+            });
+        }
+    }
+    checks.push(...isolationChecks(plan, clientsOf));
+    for (const [i, c] of plan.checks.entries()) {
+        checks.push({
+            kind: "probe", id: `check ${i}: ${c.from} -> ${c.to} ${c.protocol}${c.port ? `/${c.port}` : ""}`,
+            from: c.from, address: c.address, family: c.family, protocol: c.protocol,
+            ...(c.port !== undefined ? { port: c.port } : {}), expect: c.expect, why: "from the stack config",
+        });
+    }
+    return checks;
+}
+
+function isolationChecks(plan: LabPlan, clientsOf: (site: string) => NodePlan[]): CheckSpec[] {
+    const checks: CheckSpec[] = [];
+    const router = plan.nodes.find((n) => n.role === "router")!;
+    const gateways = plan.nodes.filter((n) => n.role === "gateway");
+    const tunnelsOf = (site: string): TunnelPlan[] => plan.tunnels.filter((t) => t.ends.some((e) => e.site === site));
+
+    for (const gw of gateways.filter((g) => g.gateway?.firewall === "strict")) {
+        const client = clientsOf(gw.site!)[0];
+        for (const family of ["ipv4", "ipv6"] as const) {
+            const routerAddress = firstAddress(router, `isp-${gw.site}`, family);
+            if (client && routerAddress && client.interfaces[0].addresses[family]) {
+                for (const protocol of ["icmp", "tcp"] as const) {
+                    checks.push({
+                        kind: "probe", id: `isolation: ${client.name} -> router ${routerAddress} ${protocol}`,
+                        from: client.name, address: routerAddress, family, protocol,
+                        ...(protocol === "tcp" ? { port: CLOSED_PORT } : {}), expect: "blocked",
+                        why: "the gateway lets LAN traffic out only through a tunnel",
+                    });
+                }
+            }
+            // Another site's public address is off limits unless a tunnel covers it (host-to-host does).
+            const covered = new Set(tunnelsOf(gw.site!).flatMap((t) => t.ends.filter((e) => e.site !== gw.site).flatMap((e) => e.trafficSelectors)));
+            for (const other of gateways.filter((g) => g !== gw)) {
+                const address = firstAddress(other, "isp", family);
+                if (!client || !address || !client.interfaces[0].addresses[family]) continue;
+                if ([...covered].some((ts) => ts.startsWith(`${address}/`))) continue;
+                checks.push({
+                    kind: "probe", id: `isolation: ${client.name} -> ${other.name} ${address} tcp`,
+                    from: client.name, address, family, protocol: "tcp", port: CLOSED_PORT, expect: "blocked",
+                    why: "sites meet only through tunnels",
+                });
+            }
+            const ispAddress = firstAddress(gw, "isp", family);
+            if (!ispAddress) continue;
+            for (const protocol of ["icmp", "tcp"] as const) {
+                checks.push({
+                    kind: "probe", id: `firewall: router -> ${gw.name} ${ispAddress} ${protocol}`,
+                    from: router.name, address: ispAddress, family, protocol,
+                    ...(protocol === "tcp" ? { port: CLOSED_PORT } : {}), expect: "blocked",
+                    why: "a gateway's ISP side answers only IKE/ESP from its peers",
+                });
+            }
+        }
+    }
+    return checks;
+}
