@@ -14,6 +14,17 @@ export const NODE_SYSCTLS: Readonly<Record<string, string>> = {
     "net.ipv4.conf.default.accept_source_route": "0",
 };
 
+/**
+ * Docker 20.10 disables IPv6 on interfaces created later in the container;
+ * strongSwan's userspace dataplane creates ipsec0 at start and needs it.
+ */
+export const IPV6_SYSCTLS: Readonly<Record<string, string>> = {
+    "net.ipv6.conf.all.disable_ipv6": "0",
+    "net.ipv6.conf.default.disable_ipv6": "0",
+};
+
+const hasIpv6 = (node: NodePlan) => node.interfaces.some((i) => i.addresses.ipv6 !== undefined);
+
 export const READY_FILE = "/run/vnetlab/ready";
 export const START_SCRIPT = "/etc/vnetlab/start.sh";
 
@@ -52,7 +63,7 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         capabilities: { adds: ["NET_ADMIN"] },
         privileged: false,
         devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],
-        sysctls: { ...NODE_SYSCTLS },
+        sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node) ? IPV6_SYSCTLS : {}) },
         networksAdvanced,
         uploads: [...renderNodeFiles(node, lab).map(upload), ...(args.secretFiles ?? []).map(upload)],
         labels: labLabels(lab, { "vnetlab.role": node.role, "vnetlab.node": node.name, ...(node.site ? { "vnetlab.site": node.site } : {}) }),

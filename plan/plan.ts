@@ -270,7 +270,7 @@ function dockerSubnets(lab: LabConfig, segments: SegmentDraft[]) {
                     throw new LabConfigError([{ path: ["network", "dockerPool", family], message: "has no room left for Docker-side subnets" }]);
                 }
                 const standIn = next.value;
-                perFamily[family] = { subnet: standIn.toString(), gateway: formatAddress(family, standIn.lastUsable) };
+                perFamily[family] = { subnet: standIn.toString(), gateway: formatAddress(family, dockerTop(family, standIn)) };
                 segment.members.forEach((m, i) => {
                     nodeAddresses.set(m.node, { ...nodeAddresses.get(m.node), [family]: formatAddress(family, standIn.firstUsable + BigInt(i)) });
                 });
@@ -282,9 +282,14 @@ function dockerSubnets(lab: LabConfig, segments: SegmentDraft[]) {
     return { subnets, addresses };
 }
 
+/** Docker's IPAM refuses the all-ones IPv6 address as a gateway ("does not belong to the sequence"). */
+function dockerTop(family: Family, subnet: Subnet): bigint {
+    return family === "ipv6" ? subnet.lastUsable - 1n : subnet.lastUsable;
+}
+
 function freeTop(segment: SegmentDraft, family: Family, subnet: Subnet): string {
     const used = new Set(segment.members.flatMap((m) => [m.lab[family], m.extra[family]]).filter((a): a is string => a !== undefined));
-    for (let value = subnet.lastUsable; value >= subnet.firstUsable; value--) {
+    for (let value = dockerTop(family, subnet); value >= subnet.firstUsable; value--) {
         const address = formatAddress(family, value);
         if (!used.has(address) && !segment.allocator.isTaken(family, value)) return address;
     }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
-import { NODE_SYSCTLS } from "../../components/node-container";
+import { IPV6_SYSCTLS, NODE_SYSCTLS } from "../../components/node-container";
 import { RecordingMocks, Registered, STACKS, fakePsk, isSecret, runLab, stackLab } from "../support/recording-mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
@@ -53,7 +53,8 @@ describe("stacks under Pulumi mocks", function () {
                     expect(inputs.privileged ?? false).to.equal(false);
                     expect(inputs.capabilities).to.deep.equal({ adds: ["NET_ADMIN"] });
                     expect(inputs.devices).to.deep.equal([{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }]);
-                    expect(inputs.sysctls).to.deep.equal(NODE_SYSCTLS);
+                    const ipv6 = node.interfaces.some((i) => i.addresses.ipv6);
+                    expect(inputs.sysctls).to.deep.equal({ ...NODE_SYSCTLS, ...(ipv6 ? IPV6_SYSCTLS : {}) });
                     expect(inputs.networkMode ?? "").to.not.equal("host");
                     expect(inputs.networksAdvanced.map((n: Json) => [n.name, n.ipv4Address, n.ipv6Address])).to.deep.equal(
                         node.interfaces.map((i) => [networkNames.get(i.segment), i.docker.ipv4, i.docker.ipv6]));

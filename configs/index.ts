@@ -1,0 +1,52 @@
+// The files a node needs, rendered from the lab plan. Pure: no I/O, no clock,
+// no randomness; the same plan gives byte-identical files. Components copy
+// them into the container before its first start.
+import type { LabPlan, NodePlan } from "../plan/types";
+import { renderFirewall } from "./firewall";
+import { DATAPLANES, FIREWALL_FILES, NODE_JSON, SECRETS_CONF, START_SCRIPT, SWANCTL_CONF, strongswanConfPath } from "./paths";
+import { renderStartScript } from "./start-script";
+import { renderStrongswanConf } from "./strongswan";
+import { renderSecretsConf, renderSwanctlConf } from "./swanctl";
+import { fileText } from "./text";
+
+export interface NodeFile {
+    /** Absolute path inside the container. */
+    readonly path: string;
+    readonly content: string;
+    /** Octal permission bits, e.g. "0755". */
+    readonly mode: string;
+}
+
+export * from "./paths";
+export { renderFirewall } from "./firewall";
+export { renderStartScript } from "./start-script";
+export { renderStrongswanConf, charonPlugins } from "./strongswan";
+export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, startAction, swanctlSecret, DPD_DELAY_SECONDS } from "./swanctl";
+
+/** Every file of a node except its secrets, sorted by path. */
+export function renderNodeFiles(node: NodePlan, lab: LabPlan): NodeFile[] {
+    if (!lab.nodes.some((n) => n.name === node.name)) throw new Error(`${node.name} is not a node of lab ${lab.name}`);
+    const files: NodeFile[] = [
+        { path: START_SCRIPT, content: renderStartScript(node, lab), mode: "0755" },
+        { path: NODE_JSON, content: fileText([JSON.stringify(node, null, 2)]), mode: "0644" },
+    ];
+    for (const family of ["ipv4", "ipv6"] as const) {
+        const rules = renderFirewall(node, family);
+        if (rules !== undefined) files.push({ path: FIREWALL_FILES[family], content: rules, mode: "0644" });
+    }
+    if (node.role === "gateway") {
+        files.push({ path: SWANCTL_CONF, content: renderSwanctlConf(node, lab), mode: "0644" });
+        for (const dataplane of DATAPLANES) {
+            files.push({ path: strongswanConfPath(dataplane), content: renderStrongswanConf(dataplane), mode: "0644" });
+        }
+    }
+    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * A gateway's swanctl secrets file: one PSK per tunnel it ends, keyed by
+ * tunnel name. The only rendered file that holds a PSK.
+ */
+export function renderSecrets(node: NodePlan, lab: LabPlan, psks: Readonly<Record<string, string>>): NodeFile {
+    return { path: SECRETS_CONF, content: renderSecretsConf(node, lab, psks), mode: "0600" };
+}

@@ -1,0 +1,42 @@
+// Where the rendered files live inside a node, and the run-time files the
+// start script writes. One place, so that components, verify and the
+// renderers agree.
+
+export const VNETLAB_DIR = "/etc/vnetlab";
+export const START_SCRIPT = `${VNETLAB_DIR}/start.sh`;
+export const NODE_JSON = `${VNETLAB_DIR}/node.json`;
+export const FIREWALL_FILES = { ipv4: `${VNETLAB_DIR}/firewall.v4`, ipv6: `${VNETLAB_DIR}/firewall.v6` } as const;
+
+/** The IPsec dataplanes a gateway can run; the start script picks one at run time. */
+export type Dataplane = "kernel" | "libipsec";
+export const DATAPLANES: readonly Dataplane[] = ["kernel", "libipsec"];
+/** One strongswan.conf per dataplane; the start script links the chosen one to /etc/strongswan.conf. */
+export const strongswanConfPath = (dataplane: Dataplane) => `${VNETLAB_DIR}/strongswan.${dataplane}.conf`;
+export const STRONGSWAN_CONF = "/etc/strongswan.conf";
+
+export const SWANCTL_CONF = "/etc/swanctl/swanctl.conf";
+/** The only file with a PSK in it; swanctl.conf includes it. */
+export const SECRETS_CONF = "/etc/swanctl/conf.d/secrets.conf";
+
+export const CHARON = "/usr/lib/ipsec/charon";
+export const CHARON_LOG = "/var/log/charon.log";
+export const CHARON_VICI = "/var/run/charon.vici";
+export const START_LOG = "/var/log/vnetlab-start.log";
+
+export const RUN_DIR = "/run/vnetlab";
+/** Written once the node is configured; the healthcheck tests for it. */
+export const READY_FILE = `${RUN_DIR}/ready`;
+/** "kernel" or "libipsec": what the gateway's start script chose. */
+export const DATAPLANE_FILE = `${RUN_DIR}/dataplane`;
+
+/** kernel-libipsec's TUN device: cleartext tunnel traffic enters and leaves through it. */
+export const LIBIPSEC_TUN = "ipsec0";
+/**
+ * charon marks its own IKE/ESP-in-UDP packets with it, and the routing rule
+ * for its tunnel routes (table 220) skips marked packets, so a tunnel whose
+ * traffic selector covers the peer's address does not swallow IKE itself.
+ */
+export const IKE_FWMARK = "0x42";
+
+/** Interface name the router gives its opt-in leg on Docker's default bridge. */
+export const UPLINK_INTERFACE = "uplink";

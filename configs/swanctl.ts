@@ -1,0 +1,95 @@
+// swanctl.conf and the secrets file of a gateway: one IKE connection per
+// tunnel the gateway ends, named after the tunnel.
+import type { LabPlan, NodePlan, TunnelEnd, TunnelPlan } from "../plan/types";
+import { Setting, fileText, strongswanSettings } from "./text";
+
+/** Seconds between dead peer detection probes when a tunnel is idle. */
+export const DPD_DELAY_SECONDS = 10;
+
+export interface GatewayTunnel {
+    readonly tunnel: TunnelPlan;
+    readonly local: TunnelEnd;
+    readonly remote: TunnelEnd;
+    /** ends[0] initiates; the other end responds. */
+    readonly initiator: boolean;
+}
+
+/** The tunnels a gateway is an end of, in plan order. */
+export function gatewayTunnels(node: NodePlan, lab: LabPlan): GatewayTunnel[] {
+    return lab.tunnels.flatMap((tunnel) => {
+        const index = tunnel.ends.findIndex((e) => e.gateway === node.name);
+        if (index < 0) return [];
+        return [{ tunnel, local: tunnel.ends[index], remote: tunnel.ends[1 - index], initiator: index === 0 }];
+    });
+}
+
+/**
+ * What charon does with the CHILD SA once loaded. The initiator follows the
+ * tunnel (trap: on the first packet; start: at once). The responder never
+ * starts, but traps too when the tunnel traps, so traffic from its side also
+ * brings the tunnel up.
+ */
+export function startAction(t: GatewayTunnel): "trap" | "start" | "none" {
+    if (t.initiator) return t.tunnel.startAction;
+    return t.tunnel.startAction === "trap" ? "trap" : "none";
+}
+
+function connection(t: GatewayTunnel): Setting {
+    const { tunnel, local, remote } = t;
+    return [tunnel.name, [
+        ["version", 2],
+        ["local_addrs", local.address],
+        ["remote_addrs", remote.address],
+        ["proposals", tunnel.ike],
+        ["dpd_delay", `${DPD_DELAY_SECONDS}s`],
+        // encap stays "no": the kernel dataplane sends plain ESP; kernel-libipsec
+        // tells charon it needs UDP encapsulation and charon then forces it.
+        ["local", [["auth", "psk"], ["id", local.address]]],
+        ["remote", [["auth", "psk"], ["id", remote.address]]],
+        ["children", [
+            [tunnel.name, [
+                ["mode", "tunnel"],
+                ["local_ts", local.trafficSelectors.join(",")],
+                ["remote_ts", remote.trafficSelectors.join(",")],
+                ["esp_proposals", tunnel.esp],
+                ["start_action", startAction(t)],
+                ["dpd_action", tunnel.dpdAction],
+            ]],
+        ]],
+    ]];
+}
+
+function requireGateway(node: NodePlan): void {
+    if (node.role !== "gateway") throw new Error(`${node.name} is a ${node.role}: only gateways run strongSwan`);
+}
+
+export function renderSwanctlConf(node: NodePlan, lab: LabPlan): string {
+    requireGateway(node);
+    const tunnels = gatewayTunnels(node, lab);
+    return fileText([
+        `# swanctl.conf of ${node.name}, rendered by vnetlab (configs/swanctl.ts) from`,
+        `# the plan of lab ${lab.name}. Do not edit. The PSKs are in conf.d/secrets.conf.`,
+        ...tunnels.map((t) => `# ${t.tunnel.name}: ${t.tunnel.type} ${t.local.site} <-> ${t.remote.site}, ${t.initiator ? "initiator" : "responder"}`),
+        ...strongswanSettings([["connections", tunnels.map(connection)]]),
+        "include conf.d/*.conf",
+    ]);
+}
+
+/** A PSK as swanctl reads it: "0s" + base64, so that any character is safe. */
+export function swanctlSecret(psk: string): string {
+    return `0s${Buffer.from(psk, "utf8").toString("base64")}`;
+}
+
+export function renderSecretsConf(node: NodePlan, lab: LabPlan, psks: Readonly<Record<string, string>>): string {
+    requireGateway(node);
+    const tunnels = gatewayTunnels(node, lab);
+    const entries: Setting[] = tunnels.map(({ tunnel, local, remote }) => {
+        const psk = psks[tunnel.name];
+        if (psk === undefined || psk.length === 0) throw new Error(`no PSK for tunnel ${tunnel.name} of ${node.name}`);
+        return [`ike-${tunnel.name}`, [["id-1", local.address], ["id-2", remote.address], ["secret", swanctlSecret(psk)]]];
+    });
+    return fileText([
+        `# PSKs of ${node.name}, rendered by vnetlab (configs/swanctl.ts). Secret: mode 0600.`,
+        ...strongswanSettings([["secrets", entries]]),
+    ]);
+}
