@@ -29,7 +29,7 @@ export function parseRawSas(raw: string): NegotiatedSa | undefined {
     const childPart = childAt >= 0 ? body.slice(childAt) : "";
     // Each child SA is a "<name>-<n> {...}" block inside child-sas.
     const children = childPart
-        .split(/\s[\w.-]+-\d+ \{/)
+        .split(/[\s{][\w.-]+-\d+ \{/)
         .slice(1)
         .map((block) => ({
             state: field(block, "state") ?? "?",

@@ -1,0 +1,65 @@
+// Checks that can fail do fail: each test breaks one thing on purpose and
+// expects exactly the checks that guard it to fail, with logs that say why.
+import { expect } from "chai";
+import { stackLab } from "../support/recording-mocks";
+import { parseLab } from "../../model/validate";
+import { planLab } from "../../plan/plan";
+import type { LabPlan } from "../../plan/types";
+import { nodeLogs, verifyLab, CheckResult } from "../../verify";
+import { deploy, DeployedLab } from "./lab";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests poke into the raw YAML shape on purpose */
+const failed = (results: readonly CheckResult[]) => results.filter((r) => !r.pass).map((r) => r.id).sort();
+
+describe("broken on purpose: the matching checks fail", function () {
+    this.timeout(10 * 60 * 1000);
+    let lab: DeployedLab | undefined;
+
+    afterEach(async () => {
+        if (lab) {
+            await lab.engine.destroyAll();
+            expect(await lab.engine.leftovers()).to.deep.equal([]);
+            lab = undefined;
+        }
+    });
+
+    it("an open firewall on gateway-a: only the isolation and firewall checks around it fail", async () => {
+        const intended = planLab(parseLab(stackLab("dev"), "dev"), "dev");
+        const raw = stackLab("dev") as any;
+        raw.sites.a.gateway.firewall = "open";
+        lab = await deploy("dev", { lab: raw });
+        // Verify against what the user asked for, as `npm run verify` would with the stack's manifest.
+        const results = await verifyLab(intended, { docker: lab.engine.docker });
+        expect(failed(results)).to.deep.equal([
+            "firewall: router -> gateway-a 172.31.10.2 icmp",
+            "firewall: router -> gateway-a 172.31.10.2 tcp",
+            "isolation: client-a1 -> router 172.31.10.1 icmp",
+            "isolation: client-a1 -> router 172.31.10.1 tcp",
+        ]);
+        expect(results.find((r) => r.id === "firewall: router -> gateway-a 172.31.10.2 tcp")!.observed).to.equal("refused");
+    });
+
+    it("a wrong traffic selector on gateway-s: the tunnel, its service and its wire checks fail, and say which selector", async () => {
+        const intended = planLab(parseLab(stackLab("dev"), "dev"), "dev");
+        const tampered: LabPlan = {
+            ...intended,
+            tunnels: intended.tunnels.map((t) => ({
+                ...t,
+                ends: [t.ends[0], { ...t.ends[1], trafficSelectors: ["10.99.0.0/24"] }] as const,
+            })),
+        };
+        lab = await deploy("dev", { plan: tampered });
+        const results = await verifyLab(intended, { docker: lab.engine.docker });
+        expect(failed(results)).to.deep.equal([
+            "service web: client-a1 -> 10.10.0.2:8080",
+            "tunnel a-s: SAs on gateway-a",
+            "tunnel a-s: SAs on gateway-s",
+            "tunnel a-s: only ESP on the wire",
+        ].sort());
+        // The SA check shows the cause: the selector gateway-s negotiated is not the one the lab declares.
+        const sa = results.find((r) => r.id === "tunnel a-s: SAs on gateway-a")!;
+        expect(sa.expected).to.include("10.10.0.0/24 === 10.20.0.0/24");
+        expect(sa.observed).to.include("10.10.0.0/24 === 10.99.0.0/24");
+        expect(await nodeLogs(lab.engine.docker, intended, "gateway-s", 60)).to.include("TS 10.99.0.0/24 === 10.10.0.0/24");
+    });
+});
