@@ -296,8 +296,8 @@ describe("DockerMockEngine failure reports", function () {
     });
 
     it("names unsupported resource types and inputs", async function () {
-        const tls = await create("tls:index/privateKey:PrivateKey", "key", { algorithm: "ECDSA" }).then(() => undefined, (e: Error) => e);
-        expect(tls?.message).to.equal("DockerMockEngine: unsupported resource type tls:index/privateKey:PrivateKey");
+        const tls = await create("aws:s3/bucket:Bucket", "key", { algorithm: "ECDSA" }).then(() => undefined, (e: Error) => e);
+        expect(tls?.message).to.equal("DockerMockEngine: unsupported resource type aws:s3/bucket:Bucket");
         const gpu = await create("docker:index/container:Container", "gpu", { image: IMAGE, gpus: "all" }).then(() => undefined, (e: Error) => e);
         expect(gpu?.message).to.match(/input\(s\) gpus not implemented/);
     });

@@ -27,6 +27,7 @@ import type * as randomSdk from "@pulumi/random";
 import { BuildStreamDecoder, TailLog, makeBuildContext } from "./engine-build";
 import { containerLogTail } from "./engine-exec";
 import { generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "./engine-values";
+import { realizeTls } from "./engine-tls";
 
 export { execIn, containerLogTail, demuxDockerFrames } from "./engine-exec";
 export type { ExecResult } from "./engine-exec";
@@ -427,8 +428,11 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
             case "random:index/randomPassword:RandomPassword": return Promise.resolve(this.randomPassword(inputs as RandomPasswordInputs));
             case "random:index/randomString:RandomString": return Promise.resolve(this.randomString(inputs as RandomStringInputs));
             case "random:index/randomId:RandomId": return Promise.resolve(this.randomId(inputs as RandomIdInputs));
-            // TODO(tls): tls:index/privateKey:PrivateKey, selfSignedCert, certRequest, locallySignedCert arrive with the TLS task.
-            default: throw new Error("DockerMockEngine: unsupported resource type " + type);
+            default: {
+                const tls = realizeTls(type, inputs);
+                if (tls) return tls;
+                throw new Error("DockerMockEngine: unsupported resource type " + type);
+            }
         }
     }
 
