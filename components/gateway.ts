@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { LabPlan, NodePlan } from "../plan/types";
-import { renderSecrets } from "../configs";
+import { renderCredentialFiles, renderPrivateKeyFile, renderSecrets, NodeFile } from "../configs";
+import type { GatewayPki } from "./pki";
 import { nodeContainer } from "./node-container";
 
 export interface GatewayArgs {
@@ -9,22 +10,33 @@ export interface GatewayArgs {
     readonly node: NodePlan;
     readonly image: pulumi.Input<string>;
     readonly networks: Readonly<Record<string, pulumi.Input<string>>>;
-    /** PSK per tunnel name, for the tunnels this gateway ends. */
+    /** PSK per tunnel name, for the psk tunnels this gateway ends. */
     readonly psks: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Its certificate, key and the lab's CAs and CRLs, when it ends a pubkey tunnel. */
+    readonly pki?: GatewayPki;
 }
 
-/** A site's gateway: strongSwan, firewall, NAT; its PSKs stay Pulumi secrets into the container. */
+/** A site's gateway: strongSwan, firewall, NAT; PSKs and private key stay Pulumi secrets into the container. */
 export class Gateway extends pulumi.ComponentResource {
     readonly container: docker.Container;
 
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vnetlab:index:Gateway", name, {}, opts);
-        const mine = args.lab.tunnels.filter((t) => t.ends.some((e) => e.gateway === args.node.name)).map((t) => t.name);
-        const secrets = pulumi
-            .all(Object.fromEntries(mine.map((t) => [t, args.psks[t]])))
-            .apply((psks) => renderSecrets(args.node, args.lab, psks));
+        const pskTunnels = args.lab.tunnels
+            .filter((t) => t.auth === "psk" && t.ends.some((e) => e.gateway === args.node.name))
+            .map((t) => t.name);
+        const files: pulumi.Output<NodeFile[]>[] = [];
+        if (pskTunnels.length > 0) {
+            files.push(pulumi.secret(pulumi
+                .all(Object.fromEntries(pskTunnels.map((t) => [t, args.psks[t]])))
+                .apply((psks) => [renderSecrets(args.node, args.lab, psks)])));
+        }
+        if (args.pki) {
+            files.push(args.pki.credentials.apply(renderCredentialFiles));
+            files.push(pulumi.secret(args.pki.privateKeyPem.apply((pem) => [renderPrivateKeyFile(pem)])));
+        }
         this.container = nodeContainer(
-            { lab: args.lab, node: args.node, image: args.image, networks: args.networks, secretFiles: [pulumi.secret(secrets)] },
+            { lab: args.lab, node: args.node, image: args.image, networks: args.networks, extraFiles: pulumi.all(files).apply((lists) => lists.flat()) },
             { parent: this },
         );
         this.registerOutputs({ containerName: this.container.name });

@@ -5,6 +5,7 @@ import { LabManifest, NodeRow, TunnelRow, manifestOf, nodeRows, tunnelRows } fro
 import { Router } from "./router";
 import { Site } from "./site";
 import { VpnTunnel } from "./vpn-tunnel";
+import { Pki } from "./pki";
 
 export interface LabArgs {
     readonly plan: LabPlan;
@@ -35,14 +36,15 @@ export class Lab extends pulumi.ComponentResource {
         // The local image ID: a rebuilt image replaces the nodes, an unchanged one does not.
         const imageRef = image.repoDigest;
 
-        const psks = Object.fromEntries(plan.tunnels.map((t) => {
+        const psks = Object.fromEntries(plan.tunnels.filter((t) => t.auth === "psk").map((t) => {
             const override = args.tunnelSecrets?.[t.name];
             const tunnel = new VpnTunnel(t.name, { tunnel: t, ...(override !== undefined ? { psk: override } : {}) }, { parent: this });
             return [t.name, tunnel.psk];
         }));
 
+        const pki = plan.pki ? new Pki(`${name}-pki`, { pki: plan.pki }, { parent: this }) : undefined;
         const sites = [...new Set(plan.segments.map((s) => s.site))].map(
-            (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks }, { parent: this }),
+            (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks, pki: pki?.gateways }, { parent: this }),
         );
         const ispNetworks = Object.fromEntries(
             sites.flatMap((s) => Object.entries(s.networks)).filter(([key]) => plan.segments.find((s) => s.key === key)?.kind === "isp"),

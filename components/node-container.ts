@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { LabPlan, NodePlan } from "../plan/types";
-import { renderNodeFiles, NodeFile } from "../configs";
+import { READY_FILE, START_SCRIPT, renderNodeFiles, NodeFile } from "../configs";
 import { labLabels } from "./labels";
 
 /** The seed's forwarding and hardening settings, for every node. */
@@ -25,8 +25,6 @@ export const IPV6_SYSCTLS: Readonly<Record<string, string>> = {
 
 const hasIpv6 = (node: NodePlan) => node.interfaces.some((i) => i.addresses.ipv6 !== undefined);
 
-export const READY_FILE = "/run/vnetlab/ready";
-export const START_SCRIPT = "/etc/vnetlab/start.sh";
 
 export interface NodeContainerArgs {
     readonly lab: LabPlan;
@@ -34,12 +32,12 @@ export interface NodeContainerArgs {
     readonly image: pulumi.Input<string>;
     /** Docker network name per segment key. */
     readonly networks: Readonly<Record<string, pulumi.Input<string>>>;
-    /** Files that hold secrets (a gateway's PSKs); the caller keeps them Pulumi secrets. */
-    readonly secretFiles?: pulumi.Input<NodeFile>[];
+    /** Files beyond the rendered ones (a gateway's PSKs and credentials); secrets stay Pulumi secrets. */
+    readonly extraFiles?: pulumi.Input<NodeFile[]>;
 }
 
-function upload(file: pulumi.Input<NodeFile>): pulumi.Input<docker.types.input.ContainerUpload> {
-    return pulumi.output(file).apply((f) => ({ file: f.path, content: f.content, permissions: f.mode }));
+function upload(file: NodeFile): docker.types.input.ContainerUpload {
+    return { file: file.path, content: file.content, permissions: file.mode };
 }
 
 /**
@@ -65,7 +63,7 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],
         sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node) ? IPV6_SYSCTLS : {}) },
         networksAdvanced,
-        uploads: [...renderNodeFiles(node, lab).map(upload), ...(args.secretFiles ?? []).map(upload)],
+        uploads: pulumi.output(args.extraFiles ?? []).apply((extra) => [...renderNodeFiles(node, lab), ...extra].map(upload)),
         labels: labLabels(lab, { "vnetlab.role": node.role, "vnetlab.node": node.name, ...(node.site ? { "vnetlab.site": node.site } : {}) }),
         healthcheck: { tests: ["CMD", "test", "-f", READY_FILE], interval: "2s", timeout: "2s", retries: 60, startPeriod: "1s" },
         // `pulumi up` returns once every node is ready, not merely started.

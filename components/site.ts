@@ -4,12 +4,15 @@ import type { LabPlan, SegmentPlan } from "../plan/types";
 import { Gateway } from "./gateway";
 import { nodeContainer } from "./node-container";
 import { labLabels } from "./labels";
+import type { GatewayPki } from "./pki";
 
 export interface SiteArgs {
     readonly lab: LabPlan;
     readonly site: string;
     readonly image: pulumi.Input<string>;
     readonly psks: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Credentials per gateway name, from the lab's PKI. */
+    readonly pki?: Readonly<Record<string, GatewayPki>>;
 }
 
 export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, opts: pulumi.CustomResourceOptions): docker.Network {
@@ -41,8 +44,10 @@ export class Site extends pulumi.ComponentResource {
                 .map((s) => [s.key, segmentNetwork(lab, s, { parent: this }).name]),
         );
         const nodes = lab.nodes.filter((n) => n.site === site);
+        const gatewayNode = nodes.find((n) => n.role === "gateway")!;
         const gateway = new Gateway(`${name}-gateway`, {
-            lab, node: nodes.find((n) => n.role === "gateway")!, image: args.image, networks: this.networks, psks: args.psks,
+            lab, node: gatewayNode, image: args.image, networks: this.networks, psks: args.psks,
+            ...(args.pki?.[gatewayNode.name] ? { pki: args.pki[gatewayNode.name] } : {}),
         }, { parent: this });
         this.containers = [
             gateway.container,

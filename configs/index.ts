@@ -21,6 +21,8 @@ export * from "./paths";
 export { renderFirewall } from "./firewall";
 export { renderStartScript } from "./start-script";
 export { renderStrongswanConf, charonPlugins } from "./strongswan";
+export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from "./credentials";
+export { signCrl } from "./crl";
 export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, startAction, swanctlSecret, DPD_DELAY_SECONDS } from "./swanctl";
 
 /** Every file of a node except its secrets, sorted by path. */

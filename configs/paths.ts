@@ -14,9 +14,23 @@ export const DATAPLANES: readonly Dataplane[] = ["kernel", "libipsec"];
 export const strongswanConfPath = (dataplane: Dataplane) => `${VNETLAB_DIR}/strongswan.${dataplane}.conf`;
 export const STRONGSWAN_CONF = "/etc/strongswan.conf";
 
-export const SWANCTL_CONF = "/etc/swanctl/swanctl.conf";
+export const SWANCTL_DIR = "/etc/swanctl";
+export const SWANCTL_CONF = `${SWANCTL_DIR}/swanctl.conf`;
 /** The only file with a PSK in it; swanctl.conf includes it. */
-export const SECRETS_CONF = "/etc/swanctl/conf.d/secrets.conf";
+export const SECRETS_CONF = `${SWANCTL_DIR}/conf.d/secrets.conf`;
+
+/** Names swanctl.conf refers to, relative to the swanctl directory that holds each kind. */
+export const CREDENTIAL_NAMES = { rootCa: "root-ca.pem", intermediateCa: "intermediate-ca.pem", certificate: "gateway.pem" } as const;
+/** Where `swanctl --load-all` finds a gateway's certificates, key and CRLs. */
+export const CREDENTIAL_PATHS = {
+    rootCa: `${SWANCTL_DIR}/x509ca/${CREDENTIAL_NAMES.rootCa}`,
+    intermediateCa: `${SWANCTL_DIR}/x509ca/${CREDENTIAL_NAMES.intermediateCa}`,
+    certificate: `${SWANCTL_DIR}/x509/${CREDENTIAL_NAMES.certificate}`,
+    /** SEC1 "EC PRIVATE KEY", the form swanctl reads from ecdsa/. */
+    privateKey: `${SWANCTL_DIR}/ecdsa/gateway.pem`,
+    rootCrl: `${SWANCTL_DIR}/x509crl/root-ca.crl`,
+    intermediateCrl: `${SWANCTL_DIR}/x509crl/intermediate-ca.crl`,
+} as const;
 
 export const CHARON = "/usr/lib/ipsec/charon";
 export const CHARON_LOG = "/var/log/charon.log";

@@ -2,6 +2,7 @@
 // tunnel the gateway ends, named after the tunnel.
 import type { LabPlan, NodePlan, TunnelEnd, TunnelPlan } from "../plan/types";
 import { Setting, fileText, strongswanSettings } from "./text";
+import { CREDENTIAL_NAMES } from "./paths";
 
 /** Seconds between dead peer detection probes when a tunnel is idle. */
 export const DPD_DELAY_SECONDS = 10;
@@ -44,8 +45,7 @@ function connection(t: GatewayTunnel): Setting {
         ["dpd_delay", `${DPD_DELAY_SECONDS}s`],
         // encap stays "no": the kernel dataplane sends plain ESP; kernel-libipsec
         // tells charon it needs UDP encapsulation and charon then forces it.
-        ["local", [["auth", "psk"], ["id", local.address]]],
-        ["remote", [["auth", "psk"], ["id", remote.address]]],
+        ...authentication(t),
         ["children", [
             [tunnel.name, [
                 ["mode", "tunnel"],
@@ -59,6 +59,22 @@ function connection(t: GatewayTunnel): Setting {
     ]];
 }
 
+/**
+ * Both ends prove their identity, the ISP address. With certificates the
+ * peer's must chain to the lab's root CA and be covered by a current CRL
+ * (strict: no CRL, no tunnel), as the seed's gateways did.
+ */
+function authentication(t: GatewayTunnel): Setting[] {
+    const { tunnel, local, remote } = t;
+    if (tunnel.auth === "psk") {
+        return [["local", [["auth", "psk"], ["id", local.address]]], ["remote", [["auth", "psk"], ["id", remote.address]]]];
+    }
+    return [
+        ["local", [["auth", "pubkey"], ["certs", CREDENTIAL_NAMES.certificate], ["id", local.address]]],
+        ["remote", [["auth", "pubkey"], ["id", remote.address], ["cacerts", CREDENTIAL_NAMES.rootCa], ["revocation", "strict"]]],
+    ];
+}
+
 function requireGateway(node: NodePlan): void {
     if (node.role !== "gateway") throw new Error(`${node.name} is a ${node.role}: only gateways run strongSwan`);
 }
@@ -68,7 +84,8 @@ export function renderSwanctlConf(node: NodePlan, lab: LabPlan): string {
     const tunnels = gatewayTunnels(node, lab);
     return fileText([
         `# swanctl.conf of ${node.name}, rendered by vnetlab (configs/swanctl.ts) from`,
-        `# the plan of lab ${lab.name}. Do not edit. The PSKs are in conf.d/secrets.conf.`,
+        `# the plan of lab ${lab.name}. Do not edit. PSKs are in conf.d/secrets.conf,`,
+        "# certificates in x509*/ and the private key in ecdsa/.",
         ...tunnels.map((t) => `# ${t.tunnel.name}: ${t.tunnel.type} ${t.local.site} <-> ${t.remote.site}, ${t.initiator ? "initiator" : "responder"}`),
         ...strongswanSettings([["connections", tunnels.map(connection)]]),
         "include conf.d/*.conf",
@@ -82,7 +99,7 @@ export function swanctlSecret(psk: string): string {
 
 export function renderSecretsConf(node: NodePlan, lab: LabPlan, psks: Readonly<Record<string, string>>): string {
     requireGateway(node);
-    const tunnels = gatewayTunnels(node, lab);
+    const tunnels = gatewayTunnels(node, lab).filter((t) => t.tunnel.auth === "psk");
     const entries: Setting[] = tunnels.map(({ tunnel, local, remote }) => {
         const psk = psks[tunnel.name];
         if (psk === undefined || psk.length === 0) throw new Error(`no PSK for tunnel ${tunnel.name} of ${node.name}`);

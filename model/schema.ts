@@ -82,7 +82,8 @@ const tunnel = z.strictObject({
     ipVersion: z.union([z.literal(4), z.literal(6)]).default(4),
     ike: proposal.default(DEFAULT_IKE_PROPOSAL),
     esp: proposal.default(DEFAULT_ESP_PROPOSAL),
-    auth: z.enum(["psk"]).default("psk"),
+    /** pubkey: X.509 certificates from the lab's PKI (the seed's way); psk: a shared secret per tunnel. */
+    auth: z.enum(["pubkey", "psk"]).default("pubkey"),
     /** trap installs the tunnel on the first packet (the seed's auto=route); start brings it up at boot. */
     startAction: z.enum(["trap", "start"]).default("trap"),
     /** What to do when the peer is dead; trap is ipsec.conf's "hold". */
@@ -144,6 +145,15 @@ export const labSchema = z.strictObject({
     tunnels: z.record(name(40), tunnel).default({}),
     services: z.record(name(40), service).default({}),
     checks: z.array(check).default([]),
+    pki: z
+        .strictObject({
+            organization: z.string().min(1).max(64).default("vnetlab"),
+            country: z.string().regex(/^[A-Z]{2}$/, { error: "must be a two-letter country code" }).default("FI"),
+            validityDays: z.number().int().min(1).max(36500).default(3650),
+            /** Gateways whose certificates the lab's CRL revokes. */
+            revoke: z.array(nodeName).default([]),
+        })
+        .default({ organization: "vnetlab", country: "FI", validityDays: 3650, revoke: [] }),
 });
 
 export type LabConfig = z.infer<typeof labSchema>;

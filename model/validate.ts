@@ -32,6 +32,7 @@ export function validateLab(lab: LabConfig, stack: string): ConfigIssue[] {
     checkTunnels(lab, add);
     checkServices(lab, add);
     checkChecks(lab, add);
+    checkRevocations(lab, add);
     const segments = new Set(segmentKeys(lab));
     for (const key of Object.keys(lab.network.parents)) {
         if (!segments.has(key)) {
@@ -252,4 +253,16 @@ function checkChecks(lab: LabConfig, add: Add): void {
 
 function isAddressOf(family: Family, text: string): boolean {
     return isAddress(family, text);
+}
+
+function checkRevocations(lab: LabConfig, add: Add): void {
+    const gateways = new Map(Object.entries(lab.sites).map(([siteName, site]) => [gatewayName(siteName, site), siteName]));
+    for (const [i, gateway] of lab.pki.revoke.entries()) {
+        const site = gateways.get(gateway);
+        if (site === undefined) {
+            add(["pki", "revoke", i], `"${gateway}" is not a gateway (known: ${[...gateways.keys()].join(", ")})`);
+        } else if (!Object.values(lab.tunnels).some((t) => t.auth === "pubkey" && t.between.includes(site))) {
+            add(["pki", "revoke", i], `"${gateway}" has no certificate to revoke: none of its tunnels uses pubkey auth`);
+        }
+    }
 }

@@ -7,7 +7,7 @@ import { LabConfigError, ConfigPath } from "../model/errors";
 import { containerName, gatewayName, ispSegment, labName, lanSegment } from "../model/names";
 import { FAMILIES, Family, Subnet, canonical, carve, familyOf, formatAddress, hostPrefix, addressValue } from "./ip";
 import type {
-    CheckPlan, DnatRule, DockerSubnet, GatewayPlan, InterfaceAddress, InterfacePlan, LabPlan, MasqueradeRule,
+    CertificatePlan, CheckPlan, DnatRule, PkiPlan, DockerSubnet, GatewayPlan, InterfaceAddress, InterfacePlan, LabPlan, MasqueradeRule,
     NodePlan, PerFamily, RoutePlan, SegmentPlan, ServiceInstance, ServicePlan, SnatRule, TunnelPlan,
 } from "./types";
 
@@ -164,7 +164,9 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         docker: docker.subnets.get(s.key)!,
     }));
 
+    const pki = planPki(lab, name, tunnels, nodes);
     return {
+        ...(pki ? { pki } : {}),
         name,
         stack,
         image: { name: lab.image.name, ...(lab.image.buildNetwork ? { buildNetwork: lab.image.buildNetwork } : {}) },
@@ -437,4 +439,22 @@ function planChecks(lab: LabConfig, nodes: NodePlan[]): CheckPlan[] {
             expect: check.expect,
         };
     });
+}
+
+function planPki(lab: LabConfig, name: string, tunnels: TunnelPlan[], nodes: NodePlan[]): PkiPlan | undefined {
+    const gateways = [...new Set(tunnels.filter((t) => t.auth === "pubkey").flatMap((t) => t.ends.map((e) => e.gateway)))].sort();
+    if (gateways.length === 0) return undefined;
+    const certificates: CertificatePlan[] = gateways.map((gateway) => {
+        const isp = nodes.find((n) => n.name === gateway)!.interfaces.find((i) => i.name === "isp")!;
+        const ipAddresses = FAMILIES.map((f) => isp.addresses[f]?.address).filter((a): a is string => a !== undefined);
+        return { gateway, commonName: `${gateway} ${ipAddresses[0]}`, ipAddresses, revoked: lab.pki.revoke.includes(gateway) };
+    });
+    return {
+        country: lab.pki.country,
+        organization: lab.pki.organization,
+        validityHours: lab.pki.validityDays * 24,
+        rootCommonName: `${name} Root CA`,
+        intermediateCommonName: `${name} Intermediate CA`,
+        certificates,
+    };
 }

@@ -124,7 +124,7 @@ export interface TunnelPlan {
     readonly name: string;
     readonly type: "host-to-host" | "site-to-site";
     readonly ipVersion: IpVersion;
-    readonly auth: "psk";
+    readonly auth: "pubkey" | "psk";
     readonly ike: string;
     readonly esp: string;
     readonly startAction: "trap" | "start";
@@ -160,6 +160,25 @@ export interface CheckPlan {
     readonly expect: "reach" | "blocked";
 }
 
+export interface CertificatePlan {
+    readonly gateway: string;
+    /** Seed style: "<gateway> <ISP address>". */
+    readonly commonName: string;
+    /** Subject alternative names: the gateway's ISP addresses, its IKE identities. */
+    readonly ipAddresses: readonly string[];
+    readonly revoked: boolean;
+}
+
+export interface PkiPlan {
+    readonly country: string;
+    readonly organization: string;
+    readonly validityHours: number;
+    readonly rootCommonName: string;
+    readonly intermediateCommonName: string;
+    /** Gateways that end at least one pubkey tunnel. */
+    readonly certificates: readonly CertificatePlan[];
+}
+
 export interface LabPlan {
     readonly name: string;
     readonly stack: string;
@@ -169,4 +188,6 @@ export interface LabPlan {
     readonly tunnels: readonly TunnelPlan[];
     readonly services: readonly ServicePlan[];
     readonly checks: readonly CheckPlan[];
+    /** Present when any tunnel authenticates with certificates. */
+    readonly pki?: PkiPlan;
 }

@@ -4,6 +4,7 @@ import type { LabPlan } from "../plan/types";
 import { CheckSpec } from "./derive";
 import { execDetached, execIn } from "./exec";
 import { expectedAlgorithms, parseRawSas } from "./ipsec";
+import { CHARON_LOG, START_LOG } from "../configs/paths";
 
 export interface CheckResult {
     readonly id: string;
@@ -152,7 +153,7 @@ export async function nodeLogs(docker: Docker, plan: LabPlan, node: string, line
     const n = plan.nodes.find((x) => x.name === node);
     if (!n) return "";
     const r = await execIn(docker, n.containerName, ["sh", "-c",
-        `for f in /var/log/vnetlab-start.log /var/log/charon.log; do [ -f $f ] && { echo "--- $f"; tail -n ${lines} $f; }; done; true`], 10)
+        `for f in ${START_LOG} ${CHARON_LOG}; do [ -f $f ] && { echo "--- $f"; tail -n ${lines} $f; }; done; true`], 10)
         .catch((e: Error) => ({ stdout: `(no logs: ${e.message})` }));
     return r.stdout;
 }

@@ -110,8 +110,9 @@ describe("configs", () => {
                 remote_addrs: "172.30.30.30",
                 proposals: "aes256gcm16-prfsha384-ecp384",
             });
-            expect(at(conn, "local")).to.deep.equal({ auth: "psk", id: "172.16.16.16" });
-            expect(at(conn, "remote")).to.deep.equal({ auth: "psk", id: "172.30.30.30" });
+            // Certificates, as in the seed: the identity is the ISP address, in the certificate's SAN.
+            expect(at(conn, "local")).to.deep.equal({ auth: "pubkey", certs: "gateway.pem", id: "172.16.16.16" });
+            expect(at(conn, "remote")).to.deep.equal({ auth: "pubkey", id: "172.30.30.30", cacerts: "root-ca.pem", revocation: "strict" });
             expect(at(conn, "children", "a-s")).to.deep.include({
                 mode: "tunnel",
                 local_ts: "172.16.16.16/32",
@@ -250,7 +251,8 @@ describe("configs", () => {
 
     for (const stack of STACKS) {
         describe(`${stack}: properties every lab has`, () => {
-            const plan = planOf(stack);
+            // PSK everywhere, so that the secrets file exists for every gateway.
+            const plan = planOf(stack, (raw) => { for (const t of Object.values(raw.tunnels ?? {})) (t as { auth: string }).auth = "psk"; });
             const gateways = plan.nodes.filter((n) => n.role === "gateway");
 
             it("gives every node the files of its role, and gateways the secrets file only through renderSecrets", () => {
@@ -269,7 +271,7 @@ describe("configs", () => {
             });
 
             it("renders byte-identical files from identical input (a fresh plan included)", () => {
-                const again = planOf(stack);
+                const again = planOf(stack, (raw) => { for (const t of Object.values(raw.tunnels ?? {})) (t as { auth: string }).auth = "psk"; });
                 for (const n of plan.nodes) {
                     const first = renderNodeFiles(n, plan);
                     expect(renderNodeFiles(node(again, n.name), again), n.name).to.deep.equal(first);
@@ -461,7 +463,7 @@ describe("configs", () => {
         });
 
         it("refuses secrets for a non-gateway or a tunnel without a PSK", () => {
-            const plan = planOf("host-to-host");
+            const plan = planOf("host-to-host", (raw) => { raw.tunnels["a-s"].auth = "psk"; raw.tunnels["b-s"].auth = "psk"; });
             expect(() => renderSecrets(node(plan, "client-a1"), plan, { "a-s": "x" })).to.throw(/only gateways/);
             expect(() => renderSecrets(node(plan, "gateway-s"), plan, { "a-s": "x" })).to.throw(/no PSK for tunnel b-s/);
         });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import { IPV6_SYSCTLS, NODE_SYSCTLS } from "../../components/node-container";
-import { RecordingMocks, Registered, STACKS, fakePsk, isSecret, runLab, stackLab } from "../support/recording-mocks";
+import { MockState, RecordingMocks, Registered, STACKS, fakePsk, isSecret, runLab, stackLab } from "../support/recording-mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 type Json = any;
@@ -24,7 +24,8 @@ describe("stacks under Pulumi mocks", function () {
         describe(stack, () => {
             const plan = planLab(parseLab(stackLab(stack), stack), stack);
             let mocks: RecordingMocks;
-            before(async () => { mocks = await runLab(stackLab(stack), stack); });
+            const state: MockState = new Map();
+            before(async () => { mocks = await runLab(stackLab(stack), stack, {}, new RecordingMocks(state)); });
 
             it("creates one isolated network per segment, as planned", () => {
                 const networks = byName(mocks.networks());
@@ -66,29 +67,32 @@ describe("stacks under Pulumi mocks", function () {
                 }
             });
 
-            it("keeps every PSK secret: a Pulumi secret input, never plain anywhere", () => {
-                const gateways = plan.nodes.filter((n) => n.role === "gateway");
+            it("keeps every PSK and private key secret: Pulumi secret inputs, never plain anywhere", () => {
                 const passwords = mocks.ofType("random:index/randomPassword:RandomPassword");
-                expect(passwords.map((p) => p.name).sort()).to.deep.equal(plan.tunnels.map((t) => `${t.name}-psk`).sort());
-                for (const gw of gateways) {
+                const pskTunnels = plan.tunnels.filter((t) => t.auth === "psk");
+                expect(passwords.map((p) => p.name).sort()).to.deep.equal(pskTunnels.map((t) => `${t.name}-psk`).sort());
+                for (const gw of plan.nodes.filter((n) => n.role === "gateway")) {
                     const inputs: Json = byName(mocks.containers()).get(gw.name)!.inputs;
                     // A secret inside a list makes the whole input secret in state.
                     expect(isSecret(inputs.uploads), `${gw.name}'s uploads are a Pulumi secret`).to.equal(true);
-                    const secretsFile = reveal(inputs.uploads).map(reveal).find((u: Json) => u.file === "/etc/swanctl/conf.d/secrets.conf");
-                    expect(secretsFile, `${gw.name} has its PSKs in the swanctl secrets file`).to.not.equal(undefined);
-                    const mine = plan.tunnels.filter((t) => t.ends.some((e) => e.gateway === gw.name));
-                    for (const t of mine) expect(secretsFile.content).to.include(Buffer.from(fakePsk(`${t.name}-psk`)).toString("base64"));
+                    const files = new Map(reveal(inputs.uploads).map(reveal).map((u: Json) => [u.file, u]));
+                    for (const t of pskTunnels.filter((t) => t.ends.some((e) => e.gateway === gw.name))) {
+                        expect(files.get("/etc/swanctl/conf.d/secrets.conf")?.content).to.include(Buffer.from(fakePsk(`${t.name}-psk`)).toString("base64"));
+                    }
+                    const certified = plan.pki?.certificates.some((c) => c.gateway === gw.name) ?? false;
+                    expect(files.get("/etc/swanctl/ecdsa/gateway.pem")?.content ?? "", gw.name).to.match(certified ? /BEGIN EC PRIVATE KEY/ : /^$/);
+                    expect(files.get("/etc/swanctl/ecdsa/gateway.pem")?.permissions ?? "0600").to.equal("0600");
                 }
                 const plain = JSON.stringify(mocks.resources.filter((r) => !r.type.startsWith("random:")).map((r) => secretFree(r.inputs)));
+                expect(plain).to.not.match(/PRIVATE KEY/);
                 for (const p of passwords) {
-                    const psk = fakePsk(p.name);
-                    expect(plain).to.not.include(psk);
-                    expect(plain).to.not.include(Buffer.from(psk).toString("base64"));
+                    expect(plain).to.not.include(fakePsk(p.name));
+                    expect(plain).to.not.include(Buffer.from(fakePsk(p.name)).toString("base64"));
                 }
             });
 
             it("registers identical inputs on a second run (a quiet `pulumi preview`)", async () => {
-                const again = await runLab(stackLab(stack), stack);
+                const again = await runLab(stackLab(stack), stack, {}, new RecordingMocks(state));
                 expect(again.resources.map((r) => [r.type, r.name, r.inputs]).sort())
                     .to.deep.equal(mocks.resources.map((r) => [r.type, r.name, r.inputs]).sort());
             });
@@ -96,12 +100,14 @@ describe("stacks under Pulumi mocks", function () {
     }
 
     it("changing one tunnel's proposal changes only its two gateways", async () => {
-        const before = await runLab(stackLab("site-to-site"), "site-to-site");
+        const state: MockState = new Map();
+        const before = await runLab(stackLab("site-to-site"), "site-to-site", {}, new RecordingMocks(state));
         const lab = stackLab("site-to-site") as Json;
         lab.tunnels["b-s"].ike = "aes128gcm16-prfsha256-ecp256";
-        const after = await runLab(lab, "site-to-site");
-        const old = byName(before.resources);
-        const changed = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(old.get(r.name)?.inputs)).map((r) => r.name);
+        const after = await runLab(lab, "site-to-site", {}, new RecordingMocks(state));
+        const key = (r: Registered) => `${r.type}/${r.name}`;
+        const old = new Map(before.resources.map((r) => [key(r), r]));
+        const changed = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(old.get(key(r))?.inputs)).map((r) => r.name);
         expect(changed.sort()).to.deep.equal(["gateway-b", "gateway-s"]);
     });
 
