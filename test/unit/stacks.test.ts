@@ -75,7 +75,7 @@ describe("stacks under Pulumi mocks", function () {
                     const inputs: Json = byName(mocks.containers()).get(gw.name)!.inputs;
                     // A secret inside a list makes the whole input secret in state.
                     expect(isSecret(inputs.uploads), `${gw.name}'s uploads are a Pulumi secret`).to.equal(true);
-                    const files = new Map(reveal(inputs.uploads).map(reveal).map((u: Json) => [u.file, u]));
+                    const files = new Map<string, Json>(reveal(inputs.uploads).map(reveal).map((u: Json) => [u.file, u]));
                     for (const t of pskTunnels.filter((t) => t.ends.some((e) => e.gateway === gw.name))) {
                         expect(files.get("/etc/swanctl/conf.d/secrets.conf")?.content).to.include(Buffer.from(fakePsk(`${t.name}-psk`)).toString("base64"));
                     }

@@ -196,6 +196,27 @@ const RULES: Rule[] = [
         path: "vnetlab:lab.sites.a.hosts.client-a1.address.ipv4",
         message: /no free address left in 10\.10\.0\.0\/30 \(lan-a\)/,
     },
+    {
+        rule: "revoking a node that is not a gateway",
+        stack: "site-to-site",
+        change: (l) => { l.pki = { revoke: ["client-a1"] }; },
+        path: "vnetlab:lab.pki.revoke[0]",
+        message: /"client-a1" is not a gateway/,
+    },
+    {
+        rule: "revoking a gateway that has no certificate",
+        stack: "dev",
+        change: (l) => { l.pki = { revoke: ["gateway-a"] }; },
+        path: "vnetlab:lab.pki.revoke[0]",
+        message: /none of its tunnels uses pubkey auth/,
+    },
+    {
+        rule: "unknown auth method",
+        stack: "site-to-site",
+        change: (l) => { l.tunnels["a-s"].auth = "eap"; },
+        path: "vnetlab:lab.tunnels.a-s.auth",
+        message: /pubkey|psk/,
+    },
 ];
 
 describe("config validation: a broken config names its path and registers nothing", function () {
