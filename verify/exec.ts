@@ -30,12 +30,19 @@ export async function execIn(docker: Docker, container: string, cmd: readonly st
         stream.on("end", () => { clearTimeout(guard); resolve(); });
         stream.on("error", (e) => { clearTimeout(guard); reject(e); });
     });
-    const info = await exec.inspect();
-    return {
-        exitCode: info.ExitCode ?? -1,
-        stdout: Buffer.concat(chunks.out).toString("utf8"),
-        stderr: Buffer.concat(chunks.err).toString("utf8"),
-    };
+    // The exit code can trail the end of the stream by a moment.
+    for (let attempt = 0; attempt < 50; attempt++) {
+        const info = await exec.inspect();
+        if (!info.Running && info.ExitCode !== null) {
+            return {
+                exitCode: info.ExitCode,
+                stdout: Buffer.concat(chunks.out).toString("utf8"),
+                stderr: Buffer.concat(chunks.err).toString("utf8"),
+            };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`exec in ${container} gave no exit code: ${cmd.join(" ")}`);
 }
 
 /** Starts a command and returns at once; for captures that run alongside other checks. */

@@ -25,6 +25,9 @@ export interface RunOptions {
     readonly onResult?: (result: CheckResult) => void;
 }
 
+/** How many probes run at once. */
+const PROBE_CONCURRENCY = 8;
+
 type Outcome = Pick<CheckResult, "expected" | "observed" | "pass">;
 
 const url = (address: string, port: number, path: string) => `http://${address.includes(":") ? `[${address}]` : address}:${port}/${path}`;
@@ -112,8 +115,7 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
         };
     };
 
-    const results: CheckResult[] = [];
-    for (const [index, spec] of specs.entries()) {
+    const runOne = async (spec: CheckSpec, index: number): Promise<CheckResult> => {
         options.onProgress?.(index, specs.length, spec);
         const started = Date.now();
         let outcome: Outcome;
@@ -132,7 +134,24 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
             : [spec.from, gatewayOf(spec.from)].filter((n): n is string => n !== undefined);
         const result = { id: spec.id, kind: spec.kind, ...outcome, seconds: (Date.now() - started) / 1000, nodes };
         options.onResult?.(result);
-        results.push(result);
+        return result;
+    };
+
+    const results: CheckResult[] = [];
+    for (let i = 0; i < specs.length;) {
+        if (specs[i].kind !== "probe") {
+            results.push(await runOne(specs[i], i));
+            i++;
+            continue;
+        }
+        // A blocked probe waits out its timeout; probes touch no shared state, so they wait side by side.
+        let end = i;
+        while (end < specs.length && specs[end].kind === "probe") end++;
+        for (let batch = i; batch < end; batch += PROBE_CONCURRENCY) {
+            const indexes = Array.from({ length: Math.min(PROBE_CONCURRENCY, end - batch) }, (_, k) => batch + k);
+            results.push(...await Promise.all(indexes.map((k) => runOne(specs[k], k))));
+        }
+        i = end;
     }
     return results;
 }

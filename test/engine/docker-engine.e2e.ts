@@ -43,7 +43,7 @@ function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 async function sh(client: Docker, container: string, script: string): Promise<string> {
-    const r = await execIn(client, container, ["sh", "-c", script]);
+    const r = await execIn(client, container, ["sh", "-c", script], 30);
     if (r.exitCode !== 0) throw new Error(`"${script}" exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
     return r.stdout.trim();
 }

@@ -29,8 +29,9 @@ import { containerLogTail } from "./engine-exec";
 import { generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "./engine-values";
 import { realizeTls } from "./engine-tls";
 
-export { execIn, containerLogTail, demuxDockerFrames } from "./engine-exec";
-export type { ExecResult } from "./engine-exec";
+export { containerLogTail, demuxDockerFrames } from "./engine-exec";
+export { execIn } from "../../verify/exec";
+export type { ExecResult } from "../../verify/exec";
 
 const execFileAsync = promisify(execFile);
 

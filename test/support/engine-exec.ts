@@ -1,13 +1,6 @@
 // Running commands in, and reading logs of, containers the mock engine made.
 // Tests use these to look inside a lab; the engine uses them for error reports.
 import Docker from "dockerode";
-import { PassThrough } from "stream";
-
-export interface ExecResult {
-    readonly exitCode: number;
-    readonly stdout: string;
-    readonly stderr: string;
-}
 
 /**
  * Splits Docker's multiplexed stdout/stderr framing (non-TTY containers):
@@ -29,44 +22,6 @@ export function demuxDockerFrames(buf: Buffer): { stdout: string; stderr: string
         return { stdout: buf.toString("utf8"), stderr: "" };
     }
     return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
-}
-
-/** Runs `cmd` in a running container and collects its output and exit code. */
-export async function execIn(docker: Docker, container: string, cmd: readonly string[], opts: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    const exec = await docker.getContainer(container).exec({
-        Cmd: [...cmd],
-        AttachStdout: true,
-        AttachStderr: true,
-        ...(opts.user !== undefined ? { User: opts.user } : {}),
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const outChunks: Buffer[] = [];
-    const errChunks: Buffer[] = [];
-    stdout.on("data", (c: Buffer) => outChunks.push(c));
-    stderr.on("data", (c: Buffer) => errChunks.push(c));
-    docker.modem.demuxStream(stream, stdout, stderr);
-    const timeoutMs = opts.timeoutMs ?? 30_000;
-    await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-            stream.destroy?.();
-            reject(new Error(`exec ${JSON.stringify(cmd)} in ${container} did not finish within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const done = (): void => { clearTimeout(timer); resolve(); };
-        stream.on("end", done);
-        stream.on("close", done);
-        stream.on("error", (e: Error) => { clearTimeout(timer); reject(e); });
-    });
-    // The exit code can trail the end of the stream by a moment.
-    for (let i = 0; i < 50; i++) {
-        const info = await exec.inspect();
-        if (!info.Running && info.ExitCode !== null) {
-            return { exitCode: info.ExitCode, stdout: Buffer.concat(outChunks).toString("utf8"), stderr: Buffer.concat(errChunks).toString("utf8") };
-        }
-        await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`exec ${JSON.stringify(cmd)} in ${container}: no exit code`);
 }
 
 /** The last `lines` lines of a container's stdout and stderr, interleaved as Docker stored them. */
