@@ -15,7 +15,7 @@ export interface LabArgs {
     readonly imageContext?: string;
 }
 
-/** A whole lab: the node image, one Site per site, the Router, one VpnTunnel per tunnel. */
+/** A whole lab: the node image, one Site per site, the Router, one VpnTunnel per tunnel, the Pki when certificates are used. */
 export class Lab extends pulumi.ComponentResource {
     readonly nodes: pulumi.Output<NodeRow[]>;
     readonly tunnels: pulumi.Output<TunnelRow[]>;
@@ -29,18 +29,19 @@ export class Lab extends pulumi.ComponentResource {
             build: {
                 context: args.imageContext ?? "./image",
                 dockerfile: `${args.imageContext ?? "./image"}/Dockerfile`,
-                ...(plan.image.buildNetwork ? { network: plan.image.buildNetwork } : {}),
+                network: plan.image.buildNetwork,
             },
             skipPush: true,
         }, { parent: this });
         // The local image ID: a rebuilt image replaces the nodes, an unchanged one does not.
         const imageRef = image.repoDigest;
 
-        const psks = Object.fromEntries(plan.tunnels.filter((t) => t.auth === "psk").map((t) => {
+        const psks: Record<string, pulumi.Output<string>> = {};
+        for (const t of plan.tunnels) {
             const override = args.tunnelSecrets?.[t.name];
             const tunnel = new VpnTunnel(t.name, { tunnel: t, ...(override !== undefined ? { psk: override } : {}) }, { parent: this });
-            return [t.name, tunnel.psk];
-        }));
+            if (tunnel.psk) psks[t.name] = tunnel.psk;
+        }
 
         const pki = plan.pki ? new Pki(`${name}-pki`, { pki: plan.pki }, { parent: this }) : undefined;
         const sites = [...new Set(plan.segments.map((s) => s.site))].map(

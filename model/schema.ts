@@ -130,10 +130,14 @@ export const labSchema = z.strictObject({
     image: z
         .strictObject({
             name: z.string().min(1).default("vnetlab-node:latest"),
-            /** Network for the Dockerfile's RUN steps, e.g. "host" where the default bridge has no route out. */
-            buildNetwork: z.string().optional(),
+            /**
+             * Network for the Dockerfile's RUN steps (apt-get). "host" works
+             * wherever the host reaches a Debian mirror, also where Docker's
+             * default bridge has no route out; "default" is Docker's own choice.
+             */
+            buildNetwork: z.string().min(1).default("host"),
         })
-        .default({ name: "vnetlab-node:latest" }),
+        .default({ name: "vnetlab-node:latest", buildNetwork: "host" }),
     router: z
         .strictObject({
             name: nodeName.default("router"),

@@ -169,7 +169,7 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         ...(pki ? { pki } : {}),
         name,
         stack,
-        image: { name: lab.image.name, ...(lab.image.buildNetwork ? { buildNetwork: lab.image.buildNetwork } : {}) },
+        image: { name: lab.image.name, buildNetwork: lab.image.buildNetwork },
         segments: segmentPlans,
         nodes,
         tunnels,

@@ -182,7 +182,7 @@ export interface PkiPlan {
 export interface LabPlan {
     readonly name: string;
     readonly stack: string;
-    readonly image: { readonly name: string; readonly buildNetwork?: string };
+    readonly image: { readonly name: string; readonly buildNetwork: string };
     readonly segments: readonly SegmentPlan[];
     readonly nodes: readonly NodePlan[];
     readonly tunnels: readonly TunnelPlan[];
