@@ -172,7 +172,7 @@ function checkTunnels(lab: LabConfig, add: Add): void {
                 add([...path, "ipVersion"], `an IPv${tunnel.ipVersion} tunnel needs ${family} on the ISP link of site "${site}"`);
             }
             if (tunnel.type === "site-to-site" && !lab.sites[site].lan[family]) {
-                add([...path, "ipVersion"], `an IPv${tunnel.ipVersion} site-to-site tunnel needs a ${family} LAN in site "${site}"`);
+                add([...path, "ipVersion"], `an IPv${tunnel.ipVersion} site-to-site tunnel needs an ${family} LAN in site "${site}"`);
             }
         }
         const leftLan = lab.sites[left].lan[family];
