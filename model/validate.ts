@@ -241,18 +241,14 @@ function checkChecks(lab: LabConfig, add: Add): void {
     for (const [i, check] of lab.checks.entries()) {
         if (!nodes.has(check.from)) add(["checks", i, "from"], `unknown node "${check.from}"`);
         const family: Family = familyOf(check.ipVersion);
-        if (!nodes.has(check.to) && !FAMILIES.some((f) => isAddressOf(f, check.to))) {
+        if (!nodes.has(check.to) && !FAMILIES.some((f) => isAddress(f, check.to))) {
             add(["checks", i, "to"], `"${check.to}" is neither a node nor an address`);
-        } else if (!nodes.has(check.to) && !isAddressOf(family, check.to)) {
+        } else if (!nodes.has(check.to) && !isAddress(family, check.to)) {
             add(["checks", i, "to"], `"${check.to}" is not an ${family} address (ipVersion is ${check.ipVersion})`);
         }
         if (check.protocol !== "icmp" && check.port === undefined) add(["checks", i, "port"], `a ${check.protocol} check needs a port`);
         if (check.protocol === "icmp" && check.port !== undefined) add(["checks", i, "port"], "an icmp check takes no port");
     }
-}
-
-function isAddressOf(family: Family, text: string): boolean {
-    return isAddress(family, text);
 }
 
 function checkRevocations(lab: LabConfig, add: Add): void {
