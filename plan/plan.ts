@@ -67,8 +67,10 @@ interface SegmentDraft {
     readonly allocator: SegmentAddresses;
 }
 
-const hosts = (site: SiteConfig) => Object.entries(site.hosts).sort(([a], [b]) => a.localeCompare(b));
-const sortedSites = (lab: LabConfig) => Object.entries(lab.sites).sort(([a], [b]) => a.localeCompare(b));
+/** Code-unit order: the same on every machine, whatever its locale. */
+const byKey = <T>([a]: [string, T], [b]: [string, T]) => (a < b ? -1 : a > b ? 1 : 0);
+const hosts = (site: SiteConfig) => Object.entries(site.hosts).sort(byKey);
+const sortedSites = (lab: LabConfig) => Object.entries(lab.sites).sort(byKey);
 
 function parseSubnets(subnets: { ipv4?: string; ipv6?: string }): PerFamily<Subnet> {
     return {
@@ -304,7 +306,7 @@ function labAddressOf(segments: SegmentDraft[], segmentKey: string, node: string
 
 function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
     return Object.entries(lab.tunnels)
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(byKey)
         .map(([tunnelName, t]) => {
             const family = familyOf(t.ipVersion);
             const end = (site: string) => {
@@ -338,7 +340,7 @@ function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelP
     const dnat = new Map<string, DnatRule[]>();
     const addDnat = (gw: string, rule: DnatRule) => dnat.set(gw, [...(dnat.get(gw) ?? []), rule]);
 
-    for (const [serviceName, service] of Object.entries(lab.services).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [serviceName, service] of Object.entries(lab.services).sort(byKey)) {
         const serverSite = Object.entries(lab.sites).find(([, s]) => service.server in s.hosts)![0];
         const serverInstances = new Map<number, ServiceInstance>();
         const consumers = service.sites.map((site, index) => {
