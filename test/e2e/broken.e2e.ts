@@ -7,6 +7,7 @@ import { planLab } from "../../plan/plan";
 import type { LabPlan } from "../../plan/types";
 import { nodeLogs, verifyLab, CheckResult } from "../../verify";
 import { deploy, DeployedLab } from "./lab";
+import { runVerifyCli } from "./cli";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests poke into the raw YAML shape on purpose */
 const failed = (results: readonly CheckResult[]) => results.filter((r) => !r.pass).map((r) => r.id).sort();
@@ -37,6 +38,13 @@ describe("broken on purpose: the matching checks fail", function () {
             "isolation: client-a1 -> router 172.31.10.1 tcp",
         ]);
         expect(results.find((r) => r.id === "firewall: router -> gateway-a 172.31.10.2 tcp")!.observed).to.equal("refused");
+
+        // The CLI a user runs: exit 1, the failing rows, and the logs of the nodes involved.
+        const run = await runVerifyCli(intended);
+        expect(run.exitCode).to.equal(1);
+        expect(run.stdout).to.match(/firewall: router -> gateway-a 172\.31\.10\.2 tc\s*\|.*\| refused\s+\| FAIL/);
+        expect(run.stdout).to.include("logs of gateway-a (involved in a failed check):");
+        expect(run.stdout.trimEnd().split("\n").at(-1)).to.equal(`${results.length - 4} passed, 4 failed`);
     });
 
     it("a wrong traffic selector on gateway-s: the tunnel, its service and its wire checks fail, and say which selector", async () => {

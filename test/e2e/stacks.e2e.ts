@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { STACKS, stackLab } from "../support/recording-mocks";
 import { deriveChecks, CheckResult } from "../../verify";
 import { deploy, verify, DeployedLab } from "./lab";
+import { runVerifyCli } from "./cli";
 
 const failures = (results: readonly CheckResult[], kind?: CheckResult["kind"]) =>
     results.filter((r) => (!kind || r.kind === kind) && !r.pass).map((r) => `${r.id}: expected ${r.expected}, observed ${r.observed}`);
@@ -43,6 +44,18 @@ for (const stack of STACKS) {
         it("blocks what must not work: router and other sites from clients, the gateways' ISP side", () => {
             expect(failures(results, "probe")).to.deep.equal([]);
         });
+
+        if (stack === "dev") {
+            it("passes `npm run verify -- --json` too: exit 0, every result passed, progress on stderr", async () => {
+                const run = await runVerifyCli(lab.plan, ["--json"]);
+                expect(run.exitCode, run.stderr).to.equal(0);
+                const report = JSON.parse(run.stdout) as { stack: string; results: CheckResult[] };
+                expect(report.stack).to.equal("dev");
+                expect(report.results.map((r) => r.id)).to.deep.equal(deriveChecks(lab.plan).map((c) => c.id));
+                expect(report.results.every((r) => r.pass)).to.equal(true);
+                expect(run.stderr).to.match(/\[1\/\d+\] service web: client-a1 -> 10\.10\.0\.2:8080 \.\.\. ok/);
+            });
+        }
 
         it("leaves no container, network or veth behind after destroy", async () => {
             await lab.engine.destroyAll();
