@@ -186,7 +186,7 @@ function checkTunnels(lab: LabConfig, add: Add): void {
 }
 
 /** The tunnel joining two sites, if any. */
-export function tunnelBetween(lab: LabConfig, a: string, b: string): [string, LabConfig["tunnels"][string]] | undefined {
+function tunnelBetween(lab: LabConfig, a: string, b: string): [string, LabConfig["tunnels"][string]] | undefined {
     return Object.entries(lab.tunnels).find(([, t]) => t.between.includes(a) && t.between.includes(b) && a !== b);
 }
 

@@ -349,7 +349,7 @@ function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelP
             const near = tunnel.ends.find((e) => e.site === site)!;
             const far = tunnel.ends.find((e) => e.site === serverSite)!;
             const serverAddress = labAddressOf(segments, lanSegment(serverSite), service.server, family)!;
-            const serviceAddress = segments.find((s) => s.key === lanSegment(site))!.members[0].extra[family]!;
+            const serviceAddress = segments.find((s) => s.key === lanSegment(site))!.members.find((m) => m.node === near.gateway)!.extra[family]!;
             // Overlapping LANs reach the server from the same addresses, so each
             // host-to-host site gets an instance of its own, told apart by source.
             const perSite = tunnel.type === "host-to-host";

@@ -15,6 +15,9 @@ const failed = (results: readonly CheckResult[]) => results.filter((r) => !r.pas
 describe("broken on purpose: the matching checks fail", function () {
     this.timeout(10 * 60 * 1000);
     let lab: DeployedLab | undefined;
+    // What the user asked for: every test deploys something else and verifies against this, as
+    // `npm run verify` does with the stack's manifest.
+    const intended = planLab(parseLab(stackLab("dev"), "dev"), "dev");
 
     afterEach(async () => {
         if (lab) {
@@ -25,11 +28,9 @@ describe("broken on purpose: the matching checks fail", function () {
     });
 
     it("an open firewall on gateway-a: only the isolation and firewall checks around it fail", async () => {
-        const intended = planLab(parseLab(stackLab("dev"), "dev"), "dev");
         const raw = stackLab("dev") as any;
         raw.sites.a.gateway.firewall = "open";
         lab = await deploy("dev", { lab: raw });
-        // Verify against what the user asked for, as `npm run verify` would with the stack's manifest.
         const results = await verifyLab(intended, { docker: lab.engine.docker });
         expect(failed(results)).to.deep.equal([
             "firewall: router -> gateway-a 172.31.10.2 icmp",
@@ -48,7 +49,6 @@ describe("broken on purpose: the matching checks fail", function () {
     });
 
     it("a wrong traffic selector on gateway-s: the tunnel, its service and its wire checks fail, and say which selector", async () => {
-        const intended = planLab(parseLab(stackLab("dev"), "dev"), "dev");
         const tampered: LabPlan = {
             ...intended,
             tunnels: intended.tunnels.map((t) => ({
