@@ -26,12 +26,14 @@ export function gatewayTunnels(node: NodePlan, lab: LabPlan): GatewayTunnel[] {
 
 /**
  * What charon does with the CHILD SA once loaded. The initiator follows the
- * tunnel (trap: on the first packet; start: at once). The responder never
- * starts, but traps too when the tunnel traps, so traffic from its side also
- * brings the tunnel up.
+ * tunnel; "start" also traps, because the peer may not have loaded its
+ * config yet when the initiator first tries (it answers NO_PROPOSAL_CHOSEN,
+ * which charon does not retry), and then the first packet brings the tunnel
+ * up. The responder never starts, but traps when the tunnel traps, so traffic
+ * from its side also brings the tunnel up.
  */
-export function startAction(t: GatewayTunnel): "trap" | "start" | "none" {
-    if (t.initiator) return t.tunnel.startAction;
+export function startAction(t: GatewayTunnel): "trap" | "trap|start" | "none" {
+    if (t.initiator) return t.tunnel.startAction === "start" ? "trap|start" : "trap";
     return t.tunnel.startAction === "trap" ? "trap" : "none";
 }
 

@@ -232,9 +232,9 @@ describe("configs", () => {
     describe("dev", () => {
         const plan = planOf("dev");
 
-        it("starts the tunnel at once on the initiator and only responds on the other end", () => {
+        it("starts the tunnel at once on the initiator, trapping should the peer not be ready, and only responds on the other end", () => {
             const child = (gw: string) => at(parseSettings(file(filesOf(plan, gw), SWANCTL_CONF)), "connections", "a-s", "children", "a-s");
-            expect(child("gateway-a").start_action).to.equal("start");
+            expect(child("gateway-a").start_action).to.equal("trap|start");
             expect(child("gateway-s").start_action).to.equal("none");
         });
 
