@@ -1,0 +1,75 @@
+// Command lines of vnetlab's own commands: Node's strict `util.parseArgs`, and
+// one rule for what a bad argument does — a one-line error that names it,
+// exit code 2, never a silent default.
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs, type ParseArgsConfig } from "util";
+import { PROJECT_DIR } from "../model/stack-file";
+
+/** Exit code for a bad command line (as for most Unix tools). */
+export const USAGE_EXIT = 2;
+
+/** A bad command line: the message names the argument at fault. */
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+/** util.parseArgs, strict, with its errors turned into UsageErrors. */
+export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+    try {
+        return parseArgs<T>({ strict: true, ...config });
+    } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
+            // Node's messages name the argument; their second sentence is advice about `--`, not about this command.
+            throw new UsageError((e as Error).message.split(/\.\s/)[0]!.replace(/\.$/, ""));
+        }
+        throw e;
+    }
+}
+
+/** A time in seconds: a finite number greater than 0. */
+export function positiveSeconds(option: string, text: string | undefined): number | undefined {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || value <= 0) {
+        throw new UsageError(`${option}: "${text}" is not a number of seconds greater than 0`);
+    }
+    return value;
+}
+
+/** The stacks of the project: one Pulumi.<stack>.yaml each. */
+export function knownStacks(dir: string = PROJECT_DIR): string[] {
+    return fs.readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+/** The stack's name if it has a stack file, else a UsageError that lists the known ones. */
+export function existingStack(stack: string, what = "stack", dir: string = PROJECT_DIR): string {
+    if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) {
+        throw new UsageError(`${what}: unknown stack "${stack}" (no Pulumi.${stack}.yaml; known: ${knownStacks(dir).join(", ")})`);
+    }
+    return stack;
+}
+
+/**
+ * Runs a command's main and exits with its code. A UsageError prints one line,
+ * "<command>: <message> (see --help)", and exits 2; any other error prints
+ * "<command>: <message>" and exits with `errorExit`.
+ */
+export function runCommand(command: string, main: () => Promise<number>, errorExit = 1): void {
+    main().then((code) => process.exit(code), (e: unknown) => {
+        const message = e instanceof Error ? e.message : String(e);
+        if (e instanceof UsageError) {
+            console.error(`${command}: ${message} (see --help)`);
+            process.exit(USAGE_EXIT);
+        }
+        console.error(`${command}: ${message}`);
+        process.exit(errorExit);
+    });
+}
