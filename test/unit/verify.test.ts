@@ -65,9 +65,9 @@ describe("verify", () => {
             { id: "a", kind: "sa" as const, expected: "x", observed: "x", pass: true, seconds: 0.2, nodes: [] },
             { id: "b", kind: "probe" as const, expected: "y", observed: "z", pass: false, seconds: 3.1, nodes: [] },
         ];
-        const table = formatTable(results);
-        expect(table.split("\n")[0]).to.match(/^check\s+\| expected\s+\| observed\s+\| result\s+\| time$/);
-        expect(table).to.match(/\bb\s+\| y\s+\| z\s+\| FAIL\s+\| 3\.1s/);
+        const table = formatTable(results, 100);
+        expect(table.split("\n")[1]).to.match(/^│ check\s+│ expected\s+│ observed\s+│ result\s+│ time\s+│$/);
+        expect(table).to.match(/│ b\s+│ y\s+│ z\s+│ FAIL\s+│ 3\.1s\s+│/);
         expect(summary(results)).to.equal("1 passed, 1 failed");
     });
 });
