@@ -23,11 +23,19 @@ export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnTy
         return parseArgs<T>({ strict: true, ...config });
     } catch (e) {
         const code = (e as { code?: unknown }).code;
-        if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
-            // Node's messages name the argument; their second sentence is advice about `--`, not about this command.
-            throw new UsageError((e as Error).message.split(/\.\s/)[0]!.replace(/\.$/, ""));
+        if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS_")) throw e;
+        // Node's messages name the argument; their further sentences are advice about `--`, not about this command.
+        const message = (e as Error).message.split(/\.\s/)[0]!.replace(/\.$/, "");
+        const known = Object.keys(config.options ?? {}).map((o) => `--${o}`).join(", ");
+        if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`${message} (known: ${known})`);
+        const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
+        if (ambiguous) {
+            // `--timeout -1`: the value looks like an option. Say which value, and how to pass it.
+            const args = config.args ?? process.argv.slice(2);
+            const value = args[args.indexOf(ambiguous[1]!) + 1];
+            throw new UsageError(`${ambiguous[1]}: "${value}" is taken for an option, not its value (write ${ambiguous[1]}=${value} if it is the value)`);
         }
-        throw e;
+        throw new UsageError(message);
     }
 }
 

@@ -1,63 +1,84 @@
-// npm run verify -- --stack <name> [--manifest file] [--json] [--timeout s] [--only text]
+// npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT]
+import * as fs from "fs";
+import * as path from "path";
 import Docker from "dockerode";
+import { existingStack, parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
 import { formatTable, loadManifest, nodeLogs, summary, verifyLab } from ".";
+import { renderHtmlReport } from "./html";
+import { progressReporter } from "./progress";
 
-interface Args {
-    stack?: string;
-    manifest?: string;
-    json: boolean;
-    timeout?: number;
-    only?: string;
-}
+const USAGE = "npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT]";
 
-function parseArgs(argv: readonly string[]): Args {
-    const args: Args = { json: false };
-    for (let i = 0; i < argv.length; i++) {
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
-            return v;
-        };
-        switch (argv[i]) {
-            case "--stack": args.stack = value(); break;
-            case "--manifest": args.manifest = value(); break;
-            case "--json": args.json = true; break;
-            case "--timeout": args.timeout = Number(value()); break;
-            case "--only": args.only = value(); break;
-            case "-h": case "--help":
-                console.log("usage: npm run verify -- [--stack NAME | --manifest FILE] [--json] [--timeout SECONDS] [--only TEXT]");
-                process.exit(0);
-                break;
-            default: throw new Error(`unknown argument ${argv[i]}`);
-        }
+function parse(argv: readonly string[]) {
+    const { values } = parseCommandLine({
+        args: [...argv],
+        options: {
+            stack: { type: "string" },
+            manifest: { type: "string" },
+            json: { type: "boolean" },
+            html: { type: "string" },
+            timeout: { type: "string" },
+            only: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
+    });
+    const nonEmpty = (option: string, value: string | undefined) => {
+        if (value !== undefined && value.trim() === "") throw new UsageError(`${option}: empty value`);
+        return value;
+    };
+    if (values.stack !== undefined && values.manifest !== undefined) throw new UsageError("--stack and --manifest: give one, not both");
+    const manifest = nonEmpty("--manifest", values.manifest);
+    if (manifest !== undefined && !fs.existsSync(manifest)) throw new UsageError(`--manifest: no such file "${manifest}"`);
+    const html = nonEmpty("--html", values.html);
+    if (html !== undefined && !fs.existsSync(path.dirname(path.resolve(html)))) {
+        throw new UsageError(`--html: no such directory "${path.dirname(html)}"`);
     }
-    return args;
+    const stack = nonEmpty("--stack", values.stack);
+    return {
+        help: values.help ?? false,
+        stack: stack === undefined ? undefined : existingStack(stack, "--stack"),
+        manifest,
+        json: values.json ?? false,
+        html,
+        timeout: positiveSeconds("--timeout", values.timeout),
+        only: nonEmpty("--only", values.only),
+    };
 }
 
 async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parse(process.argv.slice(2));
+    if (args.help) {
+        console.log(`usage: ${USAGE}`);
+        return 0;
+    }
     const { plan } = loadManifest({ file: args.manifest, stack: args.stack });
     const docker = new Docker();
+    const progress = progressReporter(process.stderr);
     const results = await verifyLab(plan, {
         docker,
-        ...(args.timeout ? { timeoutSeconds: args.timeout } : {}),
-        ...(args.only ? { only: args.only } : {}),
-        onProgress: (i, n, spec) => process.stderr.write(`[${i + 1}/${n}] ${spec.id} ... `),
-        onResult: (r) => process.stderr.write(`${r.pass ? "ok" : "FAIL"} (${r.seconds.toFixed(1)}s)\n`),
-    });
+        ...(args.timeout !== undefined ? { timeoutSeconds: args.timeout } : {}),
+        ...(args.only !== undefined ? { only: args.only } : {}),
+        onProgress: progress.onProgress,
+        onResult: progress.onResult,
+    }).finally(progress.done);
+
+    const failedNodes = [...new Set(results.filter((r) => !r.pass).flatMap((r) => r.nodes))];
+    const logs = new Map<string, string>();
+    for (const node of failedNodes) logs.set(node, await nodeLogs(docker, plan, node));
+
+    if (args.html) {
+        fs.writeFileSync(args.html, await renderHtmlReport({ plan, results, logs }));
+        process.stderr.write(`report: ${args.html}\n`);
+    }
     if (args.json) {
         console.log(JSON.stringify({ lab: plan.name, stack: plan.stack, results }, null, 2));
     } else {
         console.log(formatTable(results));
-        const failed = results.filter((r) => !r.pass);
-        const nodes = [...new Set(failed.flatMap((r) => r.nodes))];
-        for (const node of nodes) console.log(`\nlogs of ${node} (involved in a failed check):\n${await nodeLogs(docker, plan, node)}`);
+        for (const [node, text] of logs) console.log(`\nlogs of ${node} (involved in a failed check):\n${text}`);
         console.log(`\n${summary(results)}`);
     }
     return results.every((r) => r.pass) ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-    console.error(`vnetlab verify: ${e.message}`);
-    process.exit(2);
-});
+// A lab that cannot be read or reached is no verdict either way: exit 2, as before.
+runCommand("vnetlab verify", main, 2);

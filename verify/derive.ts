@@ -4,12 +4,18 @@ import type { Family } from "../plan/ip";
 import type { LabPlan, NodePlan, TunnelPlan } from "../plan/types";
 
 export type CheckSpec =
-    | { readonly kind: "service"; readonly id: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number; readonly instance: string }
+    | {
+        readonly kind: "service"; readonly id: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number; readonly instance: string;
+        /** The tunnel the request travels through and the server that must answer it. */
+        readonly tunnel: string; readonly target: string;
+    }
     | { readonly kind: "sa"; readonly id: string; readonly tunnel: string; readonly gateway: string }
     | { readonly kind: "wire"; readonly id: string; readonly tunnel: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number; readonly between: readonly [string, string] }
     | {
         readonly kind: "probe"; readonly id: string; readonly from: string; readonly address: string; readonly family: Family;
         readonly protocol: "tcp" | "udp" | "icmp"; readonly port?: number; readonly expect: "reach" | "blocked"; readonly why: string;
+        /** The lab node the probe aims at, when it aims at one. */
+        readonly target?: string;
     };
 
 /** A port nothing in the lab listens on: reachable means "refused", blocked means silence. */
@@ -29,6 +35,7 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
                 checks.push({
                     kind: "service", id: `service ${service.name}: ${client.name} -> ${consumer.address}:${consumer.port}`,
                     from: client.name, address: consumer.address, family: consumer.family, port: consumer.port, instance: consumer.instance,
+                    tunnel: consumer.tunnel, target: service.server,
                 });
             }
         }
@@ -53,6 +60,7 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
             kind: "probe", id: `check ${i}: ${c.from} -> ${c.to} ${c.protocol}${c.port ? `/${c.port}` : ""}`,
             from: c.from, address: c.address, family: c.family, protocol: c.protocol,
             ...(c.port !== undefined ? { port: c.port } : {}), expect: c.expect, why: "from the stack config",
+            ...(plan.nodes.some((n) => n.name === c.to) ? { target: c.to } : {}),
         });
     }
     return checks;
@@ -72,7 +80,7 @@ function isolationChecks(plan: LabPlan, clientsOf: (site: string) => NodePlan[])
                 for (const protocol of ["icmp", "tcp"] as const) {
                     checks.push({
                         kind: "probe", id: `isolation: ${client.name} -> router ${routerAddress} ${protocol}`,
-                        from: client.name, address: routerAddress, family, protocol,
+                        from: client.name, address: routerAddress, family, protocol, target: router.name,
                         ...(protocol === "tcp" ? { port: CLOSED_PORT } : {}), expect: "blocked",
                         why: "the gateway lets LAN traffic out only through a tunnel",
                     });
@@ -86,7 +94,7 @@ function isolationChecks(plan: LabPlan, clientsOf: (site: string) => NodePlan[])
                 if ([...covered].some((ts) => ts.startsWith(`${address}/`))) continue;
                 checks.push({
                     kind: "probe", id: `isolation: ${client.name} -> ${other.name} ${address} tcp`,
-                    from: client.name, address, family, protocol: "tcp", port: CLOSED_PORT, expect: "blocked",
+                    from: client.name, address, family, protocol: "tcp", port: CLOSED_PORT, expect: "blocked", target: other.name,
                     why: "sites meet only through tunnels",
                 });
             }
@@ -95,7 +103,7 @@ function isolationChecks(plan: LabPlan, clientsOf: (site: string) => NodePlan[])
             for (const protocol of ["icmp", "tcp"] as const) {
                 checks.push({
                     kind: "probe", id: `firewall: router -> ${gw.name} ${ispAddress} ${protocol}`,
-                    from: router.name, address: ispAddress, family, protocol,
+                    from: router.name, address: ispAddress, family, protocol, target: gw.name,
                     ...(protocol === "tcp" ? { port: CLOSED_PORT } : {}), expect: "blocked",
                     why: "a gateway's ISP side answers only IKE/ESP from its peers",
                 });

@@ -15,6 +15,10 @@ export interface CheckResult {
     readonly seconds: number;
     /** Nodes whose logs explain a failure. */
     readonly nodes: readonly string[];
+    /** The tunnel the check proves (SAs, wire) or travels through (service). */
+    readonly tunnel?: string;
+    /** The node the check aims at: a service's server, a probe's destination. */
+    readonly target?: string;
 }
 
 export interface RunOptions {
@@ -132,7 +136,11 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
         }
         const nodes = spec.kind === "sa" ? [spec.gateway]
             : [spec.from, gatewayOf(spec.from)].filter((n): n is string => n !== undefined);
-        const result = { id: spec.id, kind: spec.kind, ...outcome, seconds: (Date.now() - started) / 1000, nodes };
+        const result: CheckResult = {
+            id: spec.id, kind: spec.kind, ...outcome, seconds: (Date.now() - started) / 1000, nodes,
+            ...("tunnel" in spec ? { tunnel: spec.tunnel } : {}),
+            ...("target" in spec && spec.target !== undefined ? { target: spec.target } : {}),
+        };
         options.onResult?.(result);
         return result;
     };
