@@ -65,9 +65,11 @@ h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
 .legend .unchecked i { background: ${c.unchecked.fill}; border-color: ${c.unchecked.stroke}; }
 figure { margin: 1rem 0; border: 1px solid #e5e7eb; border-radius: 6px; padding: 0.5rem; overflow-x: auto; }
 figure svg { display: block; margin: 0 auto; max-width: 100%; height: auto; }
+#diagram svg .status-fail text { font-weight: bold; }
 table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
 th, td { border: 1px solid #d1d5db; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f3f4f6; }
+th:nth-child(1) { width: 24%; } th:nth-child(2) { width: 34%; } th:nth-child(3) { width: 32%; }
 td.result { font-weight: bold; white-space: nowrap; }
 tr.pass td.result { color: ${c.pass.stroke}; background: ${c.pass.fill}; }
 tr.fail td.result { color: ${c.fail.stroke}; background: ${c.fail.fill}; }
