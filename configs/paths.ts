@@ -40,6 +40,13 @@ export const START_LOG = "/var/log/vnetlab-start.log";
 export const RUN_DIR = "/run/vnetlab";
 /** Written once the node is configured; the healthcheck tests for it. */
 export const READY_FILE = `${RUN_DIR}/ready`;
+/**
+ * The start script logs "<time> vnetlab[<node>] <message>"; these two messages
+ * end a start, so a reader of the container's log (verify/ready.ts) knows at
+ * once whether the node is ready or failed.
+ */
+export const READY_MESSAGE = "ready";
+export const FAILED_MESSAGE = "FAILED:";
 /** "kernel" or "libipsec": what the gateway's start script chose. */
 export const DATAPLANE_FILE = `${RUN_DIR}/dataplane`;
 

@@ -4,7 +4,7 @@
 import type { Family } from "../plan/ip";
 import type { InterfacePlan, LabPlan, NodePlan, RoutePlan } from "../plan/types";
 import {
-    CHARON, CHARON_LOG, CHARON_VICI, DATAPLANE_FILE, FIREWALL_FILES, READY_FILE, RUN_DIR, START_LOG, STRONGSWAN_CONF,
+    CHARON, CHARON_LOG, CHARON_VICI, DATAPLANE_FILE, FAILED_MESSAGE, FIREWALL_FILES, READY_FILE, READY_MESSAGE, RUN_DIR, START_LOG, STRONGSWAN_CONF,
     LIBIPSEC_TUN, UPLINK_INTERFACE, VNETLAB_DIR,
 } from "./paths";
 import { gatewayTunnels, startAction } from "./swanctl";
@@ -26,7 +26,7 @@ log() {
     printf '%s\n' "$line" >>"$LOG"
 }
 die() {
-    log "FAILED: $*"
+    log "${FAILED_MESSAGE} $*"
     exit 1
 }
 trap 'rc=$?; die "line $LINENO exited $rc: $BASH_COMMAND"' ERR
@@ -317,7 +317,7 @@ function services(node: NodePlan): string[] {
 const FOREGROUND = [
     ...step(7, "ready"),
     `touch "$READY"`,
-    `log "ready"`,
+    `log ${q(READY_MESSAGE)}`,
     ...step(8, "running until SIGTERM"),
     `if [ "\${#CHILDREN[@]}" -eq 0 ]; then`,
     "    sleep infinity &",

@@ -1,47 +1,55 @@
-// Runs a stack's lab on the local Docker engine without the Pulumi CLI, through
-// the engine the e2e tests use (it realizes exactly what the program registers):
+// Runs a stack's lab on the local Docker engine (engine/lab.ts):
 //   npm run lab -- up <stack>     deploy, wait until every node is ready, write .vnetlab/<stack>.json
 //   npm run lab -- down <stack>   remove the lab's containers, networks and veth parents
-// With the Pulumi CLI, `pulumi up --stack <stack>` does the same with real state.
+// <stack> is a shipped stack (Pulumi.<stack>.yaml) or a generated hub-and-spoke-<N>.
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "util";
 import Docker from "dockerode";
-import { deploy } from "../test/e2e/lab";
-import { purgeByName } from "../test/support/docker-engine";
-import { stackLab } from "../test/support/recording-mocks";
-import { PROJECT_DIR } from "../model/stack-file";
+import { deploy } from "../engine/lab";
+import { purgeByName } from "../engine/docker-engine";
+import { PROJECT_DIR, loadStackLab, stackNames } from "../model/stack-file";
+import { generatedLab } from "../model/hub-and-spoke";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import { manifestOf, nodeRows } from "../plan/summary";
 
+const USAGE = "usage: npm run lab -- up|down <stack>   (a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
+
 export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
+
+class UsageError extends Error {}
+
+function labConfig(stack: string): unknown {
+    const generated = generatedLab(stack);
+    if (generated) return generated;
+    if (!stackNames().includes(stack)) throw new UsageError(`unknown stack "${stack}" (known: ${stackNames().join(", ")}, hub-and-spoke-<N>)`);
+    return loadStackLab(stack);
+}
+
+const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 
 async function up(stack: string): Promise<void> {
     const started = Date.now();
-    const lab = await deploy(stack, { lab: stackLab(stack) });
+    const lab = await deploy(stack, { lab: labConfig(stack) }, { log: (line) => process.stderr.write(`[${elapsed(started)}] ${line}\n`) });
     fs.mkdirSync(path.dirname(manifestPath(stack)), { recursive: true });
     fs.writeFileSync(manifestPath(stack), `${JSON.stringify(manifestOf(lab.plan), null, 2)}\n`);
-    console.log(`lab ${lab.plan.name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`lab ${lab.plan.name} ready in ${elapsed(started)}`);
     for (const row of nodeRows(lab.plan)) console.log(`  ${row.node.padEnd(12)} ${row.role.padEnd(8)} ${row.addresses.join(", ")}\n  ${"".padEnd(12)} ${row.exec}`);
     console.log(`\nverify:   npm run verify -- --manifest ${path.relative(process.cwd(), manifestPath(stack))}\nteardown: npm run lab -- down ${stack}`);
 }
 
 async function down(stack: string): Promise<void> {
-    const plan = planLab(parseLab(stackLab(stack), stack), stack);
+    const started = Date.now();
+    const plan = planLab(parseLab(labConfig(stack), stack), stack);
     const removed = await purgeByName(new Docker(), {
         containers: plan.nodes.map((n) => n.containerName),
         networks: plan.segments.map((s) => s.networkName),
     });
     fs.rmSync(manifestPath(stack), { force: true });
-    console.log(removed.length > 0 ? removed.join("\n") : `nothing of ${plan.name} was running`);
+    console.log(removed.length > 0 ? `${removed.join("\n")}\nremoved in ${elapsed(started)}` : `nothing of ${plan.name} was running`);
 }
 
-const [command, stack] = process.argv.slice(2);
-const run = command === "up" ? up : command === "down" ? down : undefined;
-if (!run || !stack) {
-    console.error("usage: npm run lab -- up|down <stack>");
-    process.exit(2);
-}
 /**
  * The lab stays up on purpose, so the Pulumi runtime's pending outputs are not
  * leaks; clear its record so it does not warn about them at exit.
@@ -55,7 +63,15 @@ function forgetPendingOutputs(): void {
     }
 }
 
-run(stack).then(() => { forgetPendingOutputs(); process.exit(0); }, (e: Error) => {
-    console.error(`lab ${command} ${stack}: ${e.message}`);
-    process.exit(1);
+async function main(): Promise<void> {
+    const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true });
+    const [command, stack, ...extra] = positionals;
+    if ((command !== "up" && command !== "down") || !stack || extra.length > 0) throw new UsageError(USAGE);
+    await (command === "up" ? up(stack) : down(stack));
+}
+
+main().then(() => { forgetPendingOutputs(); process.exit(0); }, (e: Error) => {
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(`vnetlab lab: ${e.message}`);
+    process.exit(usage ? 2 : 1);
 });

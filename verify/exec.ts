@@ -50,3 +50,12 @@ export async function execDetached(docker: Docker, container: string, cmd: reado
     const exec = await docker.getContainer(container).exec({ Cmd: [...cmd], AttachStdout: false, AttachStderr: false });
     await exec.start({ Detach: true });
 }
+
+/** Runs `work` on every item, at most `limit` at once, in order of the items. */
+export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) await work(items[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -2,7 +2,7 @@
 // everything else must, and no private key may show in outputs or logs.
 import { expect } from "chai";
 import { stackLab } from "../support/recording-mocks";
-import { containerLogTail } from "../support/docker-engine";
+import { containerLogTail } from "../../engine/docker-engine";
 import { execIn } from "../../verify/exec";
 import { nodeLogs, CheckResult } from "../../verify";
 import { deploy, verify, DeployedLab } from "./lab";

@@ -13,9 +13,9 @@ import Docker from "dockerode";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { DockerMockEngine, assertNoLeftovers, execIn, purgeByName } from "../support/docker-engine";
-import { BuildStreamDecoder, DockerIgnore, TailLog } from "../support/engine-build";
-import { SECRET_MARK, SECRET_SIG, UNKNOWN_VALUE, generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "../support/engine-values";
+import { DockerMockEngine, assertNoLeftovers, execIn, purgeByName } from "../../engine/docker-engine";
+import { BuildStreamDecoder, DockerIgnore, TailLog } from "../../engine/build";
+import { SECRET_MARK, SECRET_SIG, UNKNOWN_VALUE, generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "../../engine/values";
 
 const FIXTURE = path.join(__dirname, "fixture");
 const IMAGE = "vnetlab-test/engine-fixture:e2e";

@@ -4,8 +4,8 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { deployLab } from "../../components";
 import { loadStackLab } from "../../model/stack-file";
-import { realizeTls } from "./engine-tls";
-import { unwrapSecrets } from "./engine-values";
+import { realizeTls } from "../../engine/tls";
+import { unwrapSecrets } from "../../engine/values";
 
 /** How a secret input reaches the mocks (see ENVIRONMENT.md). */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";

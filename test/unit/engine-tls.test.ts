@@ -13,7 +13,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { DockerMockEngine } from "../support/docker-engine";
+import { DockerMockEngine } from "../../engine/docker-engine";
 
 const LEAF_CN = "gateway-a 172.16.16.16";
 const LEAF_IP = "172.16.16.16";

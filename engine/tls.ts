@@ -16,7 +16,7 @@ import * as net from "net";
 import * as x509 from "@peculiar/x509";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as tlsSdk from "@pulumi/tls";
-import { SECRET_MARK, SECRET_SIG } from "./engine-values";
+import { SECRET_MARK, SECRET_SIG } from "./values";
 
 export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 export const TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert";

@@ -1,16 +1,16 @@
 // A Pulumi mock engine that creates the real thing on the local Docker
-// engine. `pulumi up` cannot run on these machines (no CLI, no provider
-// binaries), so a lab program runs under `pulumi.runtime.setMocks(engine, …)`
+// engine. The Pulumi CLI builds on these machines, but its Docker, TLS and
+// random providers cannot be had (their Go modules are not served, see the
+// README), so a lab program runs under `pulumi.runtime.setMocks(engine, …)`
 // and every docker.Image / Network / Container it declares is built, created
 // and started here, following what @pulumi/docker 5.x (the bridged
-// kreuzwerker Terraform provider) does with the same inputs. Tests then look
-// at the running lab and call destroyAll() at the end.
+// kreuzwerker Terraform provider) does with the same inputs. engine/lab.ts
+// drives it for `npm run lab`, the bench and the end-to-end tests.
 //
 //   const engine = new DockerMockEngine();
 //   await pulumi.runtime.setMocks(engine, "vnetlab", "e2e", false);
 //   … declare resources …
 //   const id = await engine.output(container.id);
-//   … probe the lab …
 //   await engine.destroyAll();
 //   await assertNoLeftovers(engine);
 import { execFile } from "child_process";
@@ -24,14 +24,15 @@ import * as tar from "tar-stream";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dockerSdk from "@pulumi/docker";
 import type * as randomSdk from "@pulumi/random";
-import { BuildStreamDecoder, TailLog, makeBuildContext } from "./engine-build";
-import { containerLogTail } from "./engine-exec";
-import { generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "./engine-values";
-import { realizeTls } from "./engine-tls";
+import { BuildStreamDecoder, TailLog, makeBuildContext } from "./build";
+import { containerLogTail } from "./logs";
+import { generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "./values";
+import { realizeTls } from "./tls";
 
-export { containerLogTail, demuxDockerFrames } from "./engine-exec";
-export { execIn } from "../../verify/exec";
-export type { ExecResult } from "../../verify/exec";
+export { containerLogTail, demuxDockerFrames } from "./logs";
+export { execIn } from "../verify/exec";
+import { eachLimited } from "../verify/exec";
+export type { ExecResult } from "../verify/exec";
 
 const execFileAsync = promisify(execFile);
 
@@ -158,6 +159,10 @@ function statusCode(e: unknown): number | undefined {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Removals at once at teardown: enough to keep the daemon busy, few enough not to queue hundreds of requests on its socket. */
+const TEARDOWN_CONCURRENCY = 16;
+const inParallel = <T>(items: readonly T[], work: (item: T) => Promise<void>) => eachLimited(items, TEARDOWN_CONCURRENCY, work);
 
 async function ip(...args: string[]): Promise<void> {
     try {
@@ -320,10 +325,10 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
                 problems.push((e as Error).message);
             }
         };
-        // Containers do not depend on each other for removal, so in parallel.
-        await Promise.all(of("container").map((c) => attempt(c, () => this.removeContainer(c.id, c.name))));
-        for (const n of of("network")) await attempt(n, () => this.removeNetwork(n.id, n.name));
-        for (const v of of("veth")) await attempt(v, () => this.removeVeth(v.name));
+        // Nothing of one kind depends on another of its kind: each kind goes in parallel, in order of kinds.
+        await inParallel(of("container"), (c) => attempt(c, () => this.removeContainer(c.id, c.name)));
+        await inParallel(of("network"), (n) => attempt(n, () => this.removeNetwork(n.id, n.name)));
+        await inParallel(of("veth"), (v) => attempt(v, () => this.removeVeth(v.name)));
         if (problems.length > 0) throw new Error(`DockerMockEngine.destroyAll: ${problems.join("; ")}`);
     }
 
@@ -903,20 +908,20 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
  */
 export async function purgeByName(docker: Docker, names: { containers?: readonly string[]; networks?: readonly string[] }): Promise<string[]> {
     const removed: string[] = [];
-    for (const name of names.containers ?? []) {
+    await inParallel(names.containers ?? [], async (name) => {
         try {
             await docker.getContainer(name).remove({ force: true, v: true });
             removed.push(`container ${name}`);
         } catch (e) {
             if (statusCode(e) !== 404) throw e;
         }
-    }
-    for (const name of names.networks ?? []) {
+    });
+    await inParallel(names.networks ?? [], async (name) => {
         let info: Docker.NetworkInspectInfo;
         try {
             info = await docker.getNetwork(name).inspect() as Docker.NetworkInspectInfo;
         } catch (e) {
-            if (statusCode(e) === 404) continue;
+            if (statusCode(e) === 404) return;
             throw e;
         }
         await docker.getNetwork(info.Id).remove();
@@ -926,8 +931,8 @@ export async function purgeByName(docker: Docker, names: { containers?: readonly
             await ip("link", "del", parent);
             removed.push(`veth ${parent}`);
         }
-    }
-    return removed;
+    });
+    return removed.sort();
 }
 
 /** Throws unless the engine left nothing behind on the host. */

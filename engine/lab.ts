@@ -1,0 +1,43 @@
+// Runs a lab program on the local Docker engine: the program registers its
+// resources under Pulumi's mock runtime and DockerMockEngine realizes each one
+// (see docker-engine.ts for why there is no Pulumi CLI here). Used by
+// `npm run lab`, `npm run bench` and the end-to-end tests.
+import * as pulumi from "@pulumi/pulumi";
+import { DockerMockEngine } from "./docker-engine";
+import { Lab } from "../components";
+import { parseLab } from "../model/validate";
+import { planLab } from "../plan/plan";
+import type { LabPlan } from "../plan/types";
+import { waitUntilReady } from "../verify/ready";
+
+export interface DeployedLab {
+    readonly engine: DockerMockEngine;
+    readonly plan: LabPlan;
+}
+
+export interface DeployOptions {
+    /** Progress lines (resources made, nodes ready). */
+    readonly log?: (line: string) => void;
+}
+
+/**
+ * Deploys a lab from a raw config, or from a plan a test tampered with, and
+ * returns once every node is ready. A failure removes what was made.
+ */
+export async function deploy(stack: string, source: { lab: unknown } | { plan: LabPlan }, options: DeployOptions = {}): Promise<DeployedLab> {
+    const engine = new DockerMockEngine(options.log ? { log: options.log } : {});
+    pulumi.runtime.setMocks(engine, "vnetlab", stack, false);
+    const plan = "plan" in source ? source.plan : planLab(parseLab(source.lab, stack), stack);
+    const lab = new Lab(plan.name, { plan });
+    try {
+        const manifest = await engine.output(lab.manifest);
+        await waitUntilReady(manifest.plan, {
+            docker: engine.docker,
+            ...(options.log ? { onReady: (node: string, done: number, total: number) => options.log!(`${node} ready (${done}/${total})`) } : {}),
+        });
+        return { engine, plan: manifest.plan };
+    } catch (e) {
+        await engine.destroyAll().catch(() => undefined);
+        throw e;
+    }
+}
