@@ -1,0 +1,43 @@
+// A generated lab of any size, for the bench and the scale tests: N branch
+// sites, each with one client, and a hub with one server; one site-to-site
+// tunnel per branch; the hub's web service used by every branch. It is an
+// ordinary `vnetlab:lab` config: validated and planned like a stack file.
+
+/** Branch sites take 10.1.<i>.0/24 and 172.16.<i>.0/29: room for this many. */
+export const MAX_BRANCHES = 250;
+
+export const hubAndSpokeStack = (branches: number) => `hub-and-spoke-${branches}`;
+
+/** The `vnetlab:lab` config of a hub-and-spoke lab with `branches` branch sites (1 … MAX_BRANCHES). */
+export function hubAndSpokeLab(branches: number): Record<string, unknown> {
+    if (!Number.isInteger(branches) || branches < 1 || branches > MAX_BRANCHES) {
+        throw new RangeError(`a hub-and-spoke lab has 1 to ${MAX_BRANCHES} branches, not ${branches}`);
+    }
+    const names = Array.from({ length: branches }, (_, k) => `b${k + 1}`);
+    const sites: Record<string, unknown> = {
+        hub: {
+            lan: { ipv4: "10.0.0.0/24" },
+            gateway: { isp: { subnet: { ipv4: "172.16.0.0/29" } } },
+            hosts: { "server-hub": { role: "server" } },
+        },
+    };
+    names.forEach((site, k) => {
+        sites[site] = {
+            lan: { ipv4: `10.1.${k + 1}.0/24` },
+            gateway: { isp: { subnet: { ipv4: `172.16.${k + 1}.0/29` } } },
+            hosts: { [`client-${site}`]: { role: "client" } },
+        };
+    });
+    return {
+        name: `vnetlab-${hubAndSpokeStack(branches)}`,
+        sites,
+        tunnels: Object.fromEntries(names.map((site) => [`${site}-hub`, { type: "site-to-site", between: [site, "hub"] }])),
+        services: { web: { server: "server-hub", sites: names } },
+    };
+}
+
+/** The lab config of a shipped stack or of a generated `hub-and-spoke-<N>` stack, if the name is one. */
+export function generatedLab(stack: string): Record<string, unknown> | undefined {
+    const m = /^hub-and-spoke-(\d+)$/.exec(stack);
+    return m ? hubAndSpokeLab(Number(m[1])) : undefined;
+}

@@ -1,0 +1,68 @@
+// During requests that carry unique markers, a capture on the router shows
+// ESP (or ESP in UDP 4500) between each tunnel's gateways, no packet of the
+// service port in clear and none of the markers. One capture serves every
+// tunnel: the requests run side by side and each is told apart by its
+// gateways' addresses and its marker.
+import * as crypto from "crypto";
+import type { CheckSpec } from "../derive";
+import { execDetached } from "../exec";
+import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited, httpUrl } from "./context";
+
+export type WireSpec = Extract<CheckSpec, { kind: "wire" }>;
+
+const PCAP = "/tmp/vnetlab-verify.pcap";
+const PIDFILE = "/tmp/vnetlab-verify.pid";
+/** Stops a capture left by an earlier run, and waits until it is gone (the image has no pkill). */
+const STOP_CAPTURE = `[ -s ${PIDFILE} ] && kill -INT "$(cat ${PIDFILE})" 2>/dev/null; ` +
+    `for i in $(seq 100); do [ -s ${PIDFILE} ] && kill -0 "$(cat ${PIDFILE})" 2>/dev/null || break; sleep 0.05; done; rm -f ${PIDFILE}`;
+/** Packets still in flight when the last answer arrived (an ACK, a FIN) land in the capture within this. */
+const SETTLE_SECONDS = 0.3;
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** A tcpdump line names an address followed by ".port", ":" or a space; a longer address must not match. */
+const mentions = (line: string, address: string) => new RegExp(`(^|\\s)${escape(address)}([.:,\\s]|$)`).test(line);
+
+export const runWireChecks: RunKind<WireSpec> = async (specs, ctx, done) => {
+    if (specs.length === 0) return;
+    const router = ctx.plan.nodes.find((n) => n.role === "router")!.name;
+    const started = Date.now();
+    const markers = new Map(specs.map((s) => [s, `vnetlab-wire-${crypto.randomBytes(6).toString("hex")}`]));
+    const answered = new Map<WireSpec, boolean>();
+
+    await ctx.exec(router, ["sh", "-c", `${STOP_CAPTURE}; rm -f ${PCAP}; true`]);
+    await execDetached(ctx.docker, ctx.containerOf(router), ["sh", "-c",
+        `echo $$ >${PIDFILE}; exec timeout ${ctx.timeoutSeconds} tcpdump -i any -nn -U --immediate-mode -Z root -w ${PCAP}`]);
+    // tcpdump writes the file's header once it captures.
+    const capturing = await ctx.exec(router, ["sh", "-c", `for i in $(seq 100); do [ -s ${PCAP} ] && exit 0; sleep 0.05; done; exit 1`]);
+    try {
+        await eachLimited(specs, EXEC_CONCURRENCY, async (s) => {
+            const r = await ctx.exec(s.from, ["curl", "-sS", "-g", "-m", "10", httpUrl(s.address, s.port, markers.get(s)!)]);
+            answered.set(s, r.exitCode === 0);
+        });
+    } finally {
+        await ctx.exec(router, ["sh", "-c", `sleep ${SETTLE_SECONDS}; ${STOP_CAPTURE}`]);
+    }
+    const read = await ctx.exec(router, ["sh", "-c",
+        `tcpdump -nn -r ${PCAP} 2>/dev/null; for m in ${[...markers.values()].join(" ")}; do echo "marker $m $(grep -a -c $m ${PCAP})"; done; rm -f ${PCAP}`]);
+    const lines = read.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("marker "));
+    const seenMarkers = new Set([...read.stdout.matchAll(/^marker (\S+) (\d+)$/gm)].filter((m) => m[2] !== "0").map((m) => m[1]));
+    const seconds = (Date.now() - started) / 1000;
+
+    for (const s of specs) {
+        const [a, b] = s.between;
+        const expected = `ESP between ${a} and ${b}, no plaintext of port ${s.port}`;
+        done(s, await bounded(ctx.timeoutSeconds, expected, async () => {
+            if (capturing.exitCode !== 0) return { expected, observed: "the router's capture did not start", pass: false };
+            const esp = lines.filter((l) => /ESP\(spi=/.test(l) && mentions(l, a) && mentions(l, b)).length;
+            // Any packet of the service port in clear counts, whichever tunnel it strayed from.
+            const plaintext = lines.filter((l) => new RegExp(`\\.${s.port}[ :]`).test(l) && !/ESP\(spi=/.test(l)).length;
+            const markerSeen = seenMarkers.has(markers.get(s)!);
+            const ok = answered.get(s) === true;
+            return {
+                expected,
+                observed: `${esp} ESP packet(s), ${plaintext} plaintext packet(s), marker ${markerSeen ? "SEEN" : "absent"}; request ${ok ? "answered" : "failed"}`,
+                pass: ok && esp >= 2 && plaintext === 0 && !markerSeen,
+            };
+        }).then((o) => ({ ...o, seconds })));
+    }
+};
