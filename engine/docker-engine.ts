@@ -177,6 +177,26 @@ function linkExists(name: string): boolean {
     return fs.existsSync(`/sys/class/net/${name}`);
 }
 
+/** The veth pair that parents a network's macvlan: named after the network, so a leftover is recognisable (vl + 8 hex + a/b, within IFNAMSIZ). */
+export function vethNames(network: string): { name: string; peer: string } {
+    const h = crypto.createHash("sha256").update(network).digest("hex").slice(0, 8);
+    return { name: `vl${h}a`, peer: `vl${h}b` };
+}
+
+/** Makes a network's veth pair, both ends up: an isolated macvlan parent, wired to nothing. */
+export async function addVethPair(network: string): Promise<{ name: string; peer: string }> {
+    const veth = vethNames(network);
+    await ip("link", "add", veth.name, "type", "veth", "peer", "name", veth.peer);
+    await ip("link", "set", veth.name, "up");
+    await ip("link", "set", veth.peer, "up");
+    return veth;
+}
+
+/** Deletes a link if it exists (a veth takes its peer with it). */
+export async function deleteLink(name: string): Promise<void> {
+    if (linkExists(name)) await ip("link", "del", name);
+}
+
 let dummyLinksProbe: Promise<boolean> | undefined;
 
 /** Whether this kernel can make dummy links (Docker's macvlan fallback without a parent). Checked once per process. */
@@ -388,7 +408,7 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
 
     private async removeVeth(name: string): Promise<void> {
         if (!linkExists(name)) return;
-        await ip("link", "del", name); // takes the peer with it
+        await deleteLink(name);
         this.log(`removed veth ${name}`);
     }
 
@@ -597,24 +617,17 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
         }
     }
 
-    /**
-     * An isolated veth pair as macvlan parent, named after the network so a
-     * leftover is recognisable (vl + 8 hex + a/b, within IFNAMSIZ).
-     */
+    /** An isolated veth pair as macvlan parent (see vethNames); a stale one that no network uses is replaced. */
     private async createVethParent(network: string): Promise<{ name: string; peer: string }> {
-        const h = crypto.createHash("sha256").update(network).digest("hex").slice(0, 8);
-        const name = `vl${h}a`;
-        const peer = `vl${h}b`;
+        const { name, peer } = vethNames(network);
         if (linkExists(name) || linkExists(peer)) {
             const users = (await this.docker.listNetworks()).filter((n) => n.Options?.parent === name || n.Options?.parent === peer);
             if (users.length > 0) throw new Error(`veth ${name} already exists as parent of network ${users.map((u) => u.Name).join(", ")}`);
             this.log(`removing stale veth ${name} (no network uses it)`);
-            await ip("link", "del", linkExists(name) ? name : peer);
+            await deleteLink(linkExists(name) ? name : peer);
         }
-        await ip("link", "add", name, "type", "veth", "peer", "name", peer);
         this.owned.push({ kind: "veth", name, peer });
-        await ip("link", "set", name, "up");
-        await ip("link", "set", peer, "up");
+        await addVethPair(network);
         this.log(`veth ${name}/${peer} as parent of ${network}`);
         return { name, peer };
     }
@@ -751,17 +764,13 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
         if (inp.start !== false) {
             await this.docker.getContainer(id).start().catch((e: unknown) => { throw new Error(`start container ${name}: ${(e as Error).message}`); });
             if (inp.wait) await this.waitHealthy(id, name, inp.waitTimeout ?? 60);
-            if (inp.mustRun !== false) {
-                // As the provider's read after create: a container that is already gone is an error.
-                await sleep(100);
-                const st = (await this.docker.getContainer(id).inspect()).State;
-                if (!st.Running) {
-                    throw new Error(`container ${name} exited immediately (exit code ${st.ExitCode})\n--- last container output ---\n${await containerLogTail(this.docker, id)}`);
-                }
-            }
         }
 
+        // As the provider's read after create: a container that is already gone is an error.
         const info = await this.docker.getContainer(id).inspect();
+        if (inp.start !== false && inp.mustRun !== false && !info.State.Running) {
+            throw new Error(`container ${name} exited immediately (exit code ${info.State.ExitCode})\n--- last container output ---\n${await containerLogTail(this.docker, id)}`);
+        }
         return {
             id,
             outputs: {

@@ -12,7 +12,3 @@ export function loadStackLab(stack: string, dir: string = PROJECT_DIR): unknown 
     return doc?.config?.["vnetlab:lab"];
 }
 
-/** The stacks this project ships: one `Pulumi.<stack>.yaml` each, sorted. */
-export function stackNames(dir: string = PROJECT_DIR): string[] {
-    return fs.readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
-}

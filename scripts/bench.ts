@@ -1,21 +1,39 @@
-// Boot time, memory and teardown of each stack on the local Docker engine,
-// realized through the test engine (no Pulumi CLI needed):
-//   npm run bench [-- dev host-to-host ...]
-// Figures are wall-clock on a shared machine: compare the rows of one run.
+// Boot, verify, teardown and memory of labs on the local Docker engine, each
+// against the floor of bare Docker for the same nodes and segments, measured
+// in the same run:
+//   npm run bench [-- --stacks dev,site-to-site] [--hub 1,10,25,50,100] [--out docs/bench]
+// Prints a table, writes <out>/bench.json and <out>/bench.svg (time against
+// branches for the hub-and-spoke labs). Figures are wall-clock on a shared
+// machine: compare the rows of one run.
 import * as fs from "fs";
+import * as path from "path";
 import Docker from "dockerode";
-import { deploy } from "../test/e2e/lab";
-import { STACKS, stackLab } from "../test/support/recording-mocks";
-import { verifyLab } from "../verify";
+import { deploy } from "../engine/lab";
+import { PROJECT_DIR, loadStackLab } from "../model/stack-file";
+import { hubAndSpokeLab, hubAndSpokeStack } from "../model/hub-and-spoke";
+import { parseLab } from "../model/validate";
+import { planLab } from "../plan/plan";
+import { verifyLab, ProbeDeadline } from "../verify";
+import { UsageError, existingStack, knownStacks, parseCommandLine, runCommand } from "../cli/args";
+import { measureFloor } from "./bench/floor";
+import { plotSvg, PlotPoint } from "./bench/plot";
 
 interface Row {
-    stack: string;
-    nodes: number;
-    bootSeconds: number;
-    verifySeconds: number;
-    checks: string;
-    memoryMiB: number;
-    teardownSeconds: number;
+    readonly lab: string;
+    /** Branch sites, for generated hub-and-spoke labs. */
+    readonly branches?: number;
+    readonly sites: number;
+    readonly nodes: number;
+    readonly segments: number;
+    readonly floorSeconds: number;
+    readonly bootSeconds: number;
+    readonly verifySeconds: number;
+    readonly checks: { readonly passed: number; readonly total: number };
+    readonly deadline: ProbeDeadline | undefined;
+    readonly teardownSeconds: number;
+    readonly floorTeardownSeconds: number;
+    readonly memoryMiB: number;
+    readonly leftovers: readonly string[];
 }
 
 /**
@@ -35,47 +53,100 @@ async function memoryMiB(docker: Docker, containers: readonly string[]): Promise
     return kib / 1024;
 }
 
-async function bench(stack: string): Promise<Row> {
+const since = (t0: number) => (Date.now() - t0) / 1000;
+
+async function bench(docker: Docker, lab: string, config: unknown, branches?: number): Promise<Row> {
+    const plan = planLab(parseLab(config, lab), lab);
+    process.stderr.write(`bench ${lab}: ${plan.nodes.length} nodes, ${plan.segments.length} segments: floor ...`);
+    const floor = await measureFloor(docker, plan, plan.image.name);
+    process.stderr.write(` ${floor.bootSeconds.toFixed(1)} s; boot ...`);
     const t0 = Date.now();
-    const lab = await deploy(stack, { lab: stackLab(stack) });
-    const booted = Date.now();
+    const deployed = await deploy(lab, { lab: config });
+    const bootSeconds = since(t0);
     try {
-        const results = await verifyLab(lab.plan, { docker: lab.engine.docker });
-        const verified = Date.now();
-        const memory = await memoryMiB(lab.engine.docker, lab.plan.nodes.map((n) => n.containerName));
+        process.stderr.write(` ${bootSeconds.toFixed(1)} s; verify ...`);
+        let deadline: ProbeDeadline | undefined;
         const t1 = Date.now();
-        await lab.engine.destroyAll();
+        const results = await verifyLab(deployed.plan, { docker, onDeadline: (d) => { deadline = d; } });
+        const verifySeconds = since(t1);
+        process.stderr.write(` ${verifySeconds.toFixed(1)} s; teardown ...`);
+        const memory = await memoryMiB(docker, deployed.plan.nodes.map((n) => n.containerName));
+        const t2 = Date.now();
+        await deployed.engine.destroyAll();
+        const teardownSeconds = since(t2);
+        process.stderr.write(` ${teardownSeconds.toFixed(1)} s\n`);
         return {
-            stack,
-            nodes: lab.plan.nodes.length,
-            bootSeconds: (booted - t0) / 1000,
-            verifySeconds: (verified - booted) / 1000,
-            checks: `${results.filter((r) => r.pass).length}/${results.length}`,
-            memoryMiB: memory,
-            teardownSeconds: (Date.now() - t1) / 1000,
+            lab, ...(branches !== undefined ? { branches } : {}),
+            sites: new Set(plan.nodes.flatMap((n) => (n.site ? [n.site] : []))).size,
+            nodes: plan.nodes.length, segments: plan.segments.length,
+            floorSeconds: floor.bootSeconds, bootSeconds, verifySeconds,
+            checks: { passed: results.filter((r) => r.pass).length, total: results.length },
+            deadline, teardownSeconds, floorTeardownSeconds: floor.teardownSeconds, memoryMiB: memory,
+            leftovers: await deployed.engine.leftovers(),
         };
     } finally {
-        await lab.engine.destroyAll();
+        await deployed.engine.destroyAll();
     }
 }
 
-async function main(): Promise<void> {
-    const stacks = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...STACKS];
-    const rows: Row[] = [];
-    for (const stack of stacks) {
-        process.stderr.write(`bench ${stack} ...\n`);
-        rows.push(await bench(stack));
-    }
-    const header = ["stack", "nodes", "boot s", "verify s", "checks", "memory MiB", "teardown s"];
-    const lines = rows.map((r) => [r.stack, String(r.nodes), r.bootSeconds.toFixed(1), r.verifySeconds.toFixed(1), r.checks,
-        r.memoryMiB.toFixed(1), r.teardownSeconds.toFixed(1)]);
+const USAGE = "usage: npm run bench -- [--stacks a,b] [--hub 1,10,25] [--out DIR]";
+
+function counts(text: string): number[] {
+    return text.split(",").filter(Boolean).map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--hub: "${s}" is not a number of branches`);
+        return n;
+    });
+}
+
+function table(rows: readonly Row[]): string {
+    const header = ["lab", "nodes", "segments", "floor s", "boot s", "boot/floor", "verify s", "verify s/site", "checks", "deadline s", "teardown s", "memory MiB", "MiB/node"];
+    const lines = rows.map((r) => [r.lab, String(r.nodes), String(r.segments), r.floorSeconds.toFixed(1), r.bootSeconds.toFixed(1), (r.bootSeconds / r.floorSeconds).toFixed(2),
+            r.verifySeconds.toFixed(1), (r.verifySeconds / r.sites).toFixed(2), `${r.checks.passed}/${r.checks.total}`, r.deadline ? r.deadline.seconds.toFixed(2) : "-",
+            r.teardownSeconds.toFixed(1), r.memoryMiB.toFixed(1), (r.memoryMiB / r.nodes).toFixed(2)]);
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-    for (const line of [header, ...lines]) console.log(line.map((c, i) => c.padEnd(widths[i])).join("  "));
-    console.log("\nseed paper (Docker Compose, fresh boot incl. building the environment): 75 s, 278 MB peak");
-    process.exit(0);
+    return [header, ...lines].map((line) => line.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
 }
 
-main().catch((e: Error) => {
-    console.error(`bench: ${e.message}`);
-    process.exit(1);
-});
+async function main(): Promise<number> {
+    const { values } = parseCommandLine({
+        options: {
+            stacks: { type: "string" },
+            hub: { type: "string" },
+            out: { type: "string", default: path.join(PROJECT_DIR, "docs", "bench") },
+            help: { type: "boolean", short: "h" },
+        },
+    });
+    if (values.help) {
+        console.log(USAGE);
+        return 0;
+    }
+    const stacks = values.stacks !== undefined ? values.stacks.split(",").filter(Boolean).map((s) => existingStack(s, "--stacks")) : knownStacks();
+    const hubs = values.hub !== undefined ? counts(values.hub) : [];
+
+    const docker = new Docker();
+    const rows: Row[] = [];
+    for (const stack of stacks) rows.push(await bench(docker, stack, loadStackLab(stack)));
+    for (const n of hubs) rows.push(await bench(docker, hubAndSpokeStack(n), hubAndSpokeLab(n), n));
+
+    console.log(table(rows));
+    for (const r of rows.filter((x) => x.deadline)) console.log(`${r.lab}: must-not-reach deadline ${r.deadline!.seconds} s (${r.deadline!.why})`);
+    const left = rows.filter((r) => r.leftovers.length > 0);
+    for (const r of left) console.log(`${r.lab} LEFT BEHIND: ${r.leftovers.join(", ")}`);
+    console.log("\nseed paper (Docker Compose, fresh boot incl. building the environment): 75 s, 278 MB peak");
+
+    fs.mkdirSync(values.out, { recursive: true });
+    const stamp = { date: new Date().toISOString(), cpus: (await import("os")).cpus().length };
+    fs.writeFileSync(path.join(values.out, "bench.json"), `${JSON.stringify({ ...stamp, rows }, null, 2)}\n`);
+    const points: PlotPoint[] = rows.filter((r) => r.branches !== undefined).flatMap((r) => [
+        { branches: r.branches!, measure: "floor (bare docker run)", seconds: r.floorSeconds },
+        { branches: r.branches!, measure: "boot", seconds: r.bootSeconds },
+        { branches: r.branches!, measure: "verify", seconds: r.verifySeconds },
+        { branches: r.branches!, measure: "teardown", seconds: r.teardownSeconds },
+    ]);
+    if (points.length > 0) fs.writeFileSync(path.join(values.out, "bench.svg"), await plotSvg(points, `vnetlab on ${stamp.cpus} cores: hub-and-spoke labs`));
+    console.log(`\nwrote ${path.relative(process.cwd(), path.join(values.out, "bench.json"))}${points.length > 0 ? " and bench.svg" : ""}`);
+    return left.length > 0 || rows.some((r) => r.checks.passed !== r.checks.total) ? 1 : 0;
+}
+
+runCommand("vnetlab bench", main);

@@ -4,11 +4,11 @@
 // <stack> is a shipped stack (Pulumi.<stack>.yaml) or a generated hub-and-spoke-<N>.
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import Docker from "dockerode";
 import { deploy } from "../engine/lab";
 import { purgeByName } from "../engine/docker-engine";
-import { PROJECT_DIR, loadStackLab, stackNames } from "../model/stack-file";
+import { PROJECT_DIR, loadStackLab } from "../model/stack-file";
+import { UsageError, existingStack, parseCommandLine, runCommand } from "../cli/args";
 import { generatedLab } from "../model/hub-and-spoke";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
@@ -18,13 +18,8 @@ const USAGE = "usage: npm run lab -- up|down <stack>   (a Pulumi.<stack>.yaml of
 
 export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
 
-class UsageError extends Error {}
-
 function labConfig(stack: string): unknown {
-    const generated = generatedLab(stack);
-    if (generated) return generated;
-    if (!stackNames().includes(stack)) throw new UsageError(`unknown stack "${stack}" (known: ${stackNames().join(", ")}, hub-and-spoke-<N>)`);
-    return loadStackLab(stack);
+    return generatedLab(stack) ?? loadStackLab(existingStack(stack));
 }
 
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
@@ -63,15 +58,17 @@ function forgetPendingOutputs(): void {
     }
 }
 
-async function main(): Promise<void> {
-    const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true });
+async function main(): Promise<number> {
+    const { positionals, values } = parseCommandLine({ options: { help: { type: "boolean", short: "h" } }, allowPositionals: true });
+    if (values.help) {
+        console.log(USAGE);
+        return 0;
+    }
     const [command, stack, ...extra] = positionals;
     if ((command !== "up" && command !== "down") || !stack || extra.length > 0) throw new UsageError(USAGE);
     await (command === "up" ? up(stack) : down(stack));
+    forgetPendingOutputs();
+    return 0;
 }
 
-main().then(() => { forgetPendingOutputs(); process.exit(0); }, (e: Error) => {
-    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`vnetlab lab: ${e.message}`);
-    process.exit(usage ? 2 : 1);
-});
+runCommand("vnetlab lab", main);

@@ -1,15 +1,15 @@
 // Carries out derived checks against a deployed lab, one kind after another
 // (./checks: one module per kind), each kind in batches side by side:
-// services first (with trap tunnels they bring the SAs up, and they measure
-// the lab's round trip), then SAs, the wire, and the probes whose
+// services first (with trap tunnels they bring the SAs up), then SAs, the
+// wire (whose requests measure the lab's round trip), and the probes whose
 // must-not-reach deadline that round trip justifies.
 import Docker from "dockerode";
 import type { LabPlan } from "../plan/types";
 import type { CheckSpec } from "./derive";
 import { execIn } from "./exec";
 import { CHARON_LOG, START_LOG } from "../configs/paths";
-import type { CheckContext, Outcome, RunKind } from "./checks/context";
-import { runServiceChecks, ServiceTimings } from "./checks/service";
+import type { CheckContext, Outcome, RunKind, Timings } from "./checks/context";
+import { runServiceChecks } from "./checks/service";
 import { runSaChecks } from "./checks/sa";
 import { runWireChecks } from "./checks/wire";
 import { ProbeDeadline, probeDeadline, runProbeChecks } from "./checks/probe";
@@ -68,10 +68,10 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
     const ofKind = <K extends CheckSpec["kind"]>(kind: K) => specs.filter((s): s is Of<K> => s.kind === kind);
     const run = <K extends CheckSpec["kind"]>(kind: K, runKind: RunKind<Of<K>>) => runKind(ofKind(kind), ctx, done);
 
-    const timings: ServiceTimings = { connectSeconds: [] };
-    await run("service", runServiceChecks(timings));
+    const timings: Timings = { connectSeconds: [] };
+    await run("service", runServiceChecks);
     await run("sa", runSaChecks);
-    await run("wire", runWireChecks);
+    await run("wire", runWireChecks(timings));
     const deadline = probeDeadline(timings.connectSeconds);
     options.onDeadline?.(deadline);
     await run("probe", runProbeChecks(deadline));

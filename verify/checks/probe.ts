@@ -24,7 +24,7 @@ const ROUND_TRIPS = 100;
 
 /**
  * The must-not-reach deadline: ROUND_TRIPS times the median connect time the
- * service checks measured through the lab's tunnels, at least MIN_DEADLINE,
+ * wire checks' requests measured through the lab's tunnels, at least MIN_DEADLINE,
  * at most REACH_SECONDS (the bound of old). Without a measurement, REACH_SECONDS.
  */
 export function probeDeadline(connectSeconds: readonly number[]): ProbeDeadline {

@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import type { CheckSpec } from "../derive";
 import { execDetached } from "../exec";
-import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited, httpUrl } from "./context";
+import { CONNECT_TIME, EXEC_CONCURRENCY, RunKind, Timings, bounded, connectSeconds, eachLimited, httpUrl } from "./context";
 
 export type WireSpec = Extract<CheckSpec, { kind: "wire" }>;
 
@@ -22,7 +22,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** A tcpdump line names an address followed by ".port", ":" or a space; a longer address must not match. */
 const mentions = (line: string, address: string) => new RegExp(`(^|\\s)${escape(address)}([.:,\\s]|$)`).test(line);
 
-export const runWireChecks: RunKind<WireSpec> = async (specs, ctx, done) => {
+/** The wire's requests find their tunnels up, so their connect times are the lab's round trip. */
+export const runWireChecks = (timings: Timings): RunKind<WireSpec> => async (specs, ctx, done) => {
     if (specs.length === 0) return;
     const router = ctx.plan.nodes.find((n) => n.role === "router")!.name;
     const started = Date.now();
@@ -36,8 +37,10 @@ export const runWireChecks: RunKind<WireSpec> = async (specs, ctx, done) => {
     const capturing = await ctx.exec(router, ["sh", "-c", `for i in $(seq 100); do [ -s ${PCAP} ] && exit 0; sleep 0.05; done; exit 1`]);
     try {
         await eachLimited(specs, EXEC_CONCURRENCY, async (s) => {
-            const r = await ctx.exec(s.from, ["curl", "-sS", "-g", "-m", "10", httpUrl(s.address, s.port, markers.get(s)!)]);
+            const r = await ctx.exec(s.from, ["curl", "-sS", "-g", "-m", "10", "-w", CONNECT_TIME, httpUrl(s.address, s.port, markers.get(s)!)]);
             answered.set(s, r.exitCode === 0);
+            const connect = connectSeconds(r.stdout);
+            if (r.exitCode === 0 && connect !== undefined) timings.connectSeconds.push(connect);
         });
     } finally {
         await ctx.exec(router, ["sh", "-c", `sleep ${SETTLE_SECONDS}; ${STOP_CAPTURE}`]);
