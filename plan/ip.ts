@@ -25,25 +25,19 @@ export function isSubnet(family: Family, text: string): boolean {
 }
 
 export class Subnet {
-    private constructor(
-        readonly family: Family,
-        private readonly range: IPv4CidrRange | IPv6CidrRange,
-    ) {}
+    // Read once: the planner compares subnets pairwise, and ip-num builds new objects on every read.
+    readonly prefixLength: number;
+    readonly first: bigint;
+    readonly last: bigint;
+
+    private constructor(readonly family: Family, range: IPv4CidrRange | IPv6CidrRange) {
+        this.prefixLength = Number(range.getPrefix().getValue());
+        this.first = range.getFirst().value;
+        this.last = range.getLast().value;
+    }
 
     static parse(family: Family, cidr: string): Subnet {
         return new Subnet(family, family === "ipv4" ? IPv4CidrRange.fromCidr(cidr) : IPv6CidrRange.fromCidr(cidr));
-    }
-
-    get prefixLength(): number {
-        return Number(this.range.getPrefix().getValue());
-    }
-
-    get first(): bigint {
-        return this.range.getFirst().value;
-    }
-
-    get last(): bigint {
-        return this.range.getLast().value;
     }
 
     /** Addresses a node may use: IPv4 loses network and broadcast, IPv6 the subnet-router anycast. */
