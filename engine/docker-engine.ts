@@ -173,6 +173,17 @@ async function ip(...args: string[]): Promise<void> {
     }
 }
 
+/** `ip -batch -`: commands one per line, stopping at the first that fails. */
+function ipBatch(commands: readonly string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = execFile("ip", ["-batch", "-"], (e, _stdout, stderr) => {
+            if (e) reject(new Error(`ip -batch (${commands.join("; ")}): ${String(stderr).trim() || e.message}`));
+            else resolve();
+        });
+        child.stdin?.end(`${commands.join("\n")}\n`);
+    });
+}
+
 function linkExists(name: string): boolean {
     return fs.existsSync(`/sys/class/net/${name}`);
 }
@@ -186,9 +197,8 @@ export function vethNames(network: string): { name: string; peer: string } {
 /** Makes a network's veth pair, both ends up: an isolated macvlan parent, wired to nothing. */
 export async function addVethPair(network: string): Promise<{ name: string; peer: string }> {
     const veth = vethNames(network);
-    await ip("link", "add", veth.name, "type", "veth", "peer", "name", veth.peer);
-    await ip("link", "set", veth.name, "up");
-    await ip("link", "set", veth.peer, "up");
+    // One `ip` for the three steps: hundreds of segments mean hundreds of spawns.
+    await ipBatch([`link add ${veth.name} type veth peer name ${veth.peer}`, `link set ${veth.name} up`, `link set ${veth.peer} up`]);
     return veth;
 }
 
@@ -242,6 +252,8 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
     private failureWaiters: Array<(e: Error) => void> = [];
     private readonly startedAt = Date.now();
     private readonly cwd: string;
+    /** One look per image, not one per container: a lab's nodes all share one. */
+    private readonly imagesSeen = new Map<string, Promise<void>>();
     private readonly logLine: (line: string) => void;
 
     constructor(private readonly options: DockerMockEngineOptions = {}) {
@@ -634,14 +646,23 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
 
     // ------------------------------------------------------------ docker.Container
 
+    private imagePresent(image: string): Promise<void> {
+        let seen = this.imagesSeen.get(image);
+        if (!seen) {
+            seen = this.docker.getImage(image).inspect().then(() => undefined, (e: unknown) => {
+                if (statusCode(e) === 404) throw new Error(`image ${image} is not present locally (the provider would pull it; nothing can be pulled here)`);
+                throw e;
+            });
+            this.imagesSeen.set(image, seen);
+        }
+        return seen;
+    }
+
     private async createContainer(logical: string, inp: ContainerInputs): Promise<Created> {
         rejectUnsupported("docker.Container", inp as Record<string, unknown>, CONTAINER_KEYS as ReadonlySet<string>);
         const name = inp.name ?? autoName(logical);
         if (!inp.image) throw new Error("image is required");
-        await this.docker.getImage(inp.image).inspect().catch((e: unknown) => {
-            if (statusCode(e) === 404) throw new Error(`image ${inp.image} is not present locally (the provider would pull it; nothing can be pulled here)`);
-            throw e;
-        });
+        await this.imagePresent(inp.image);
         if (inp.command?.some((c) => c === "")) throw new Error("values for command may not be empty"); // as the provider
         const uploads = await this.uploadTar(inp.uploads ?? []);
 
