@@ -250,6 +250,8 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
     private readonly removed = new Set<Owned>();
     private readonly inflight = new Set<Promise<unknown>>();
     private failureWaiters: Array<(e: Error) => void> = [];
+    /** Set by destroyAll: later registrations fail instead of creating what nobody would remove. */
+    private closed = false;
     private readonly startedAt = Date.now();
     private readonly cwd: string;
     /** One look per image, not one per container: a lab's nodes all share one. */
@@ -270,7 +272,10 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
     // ------------------------------------------------------------ Mocks
 
     newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
-        const p = this.register(args);
+        // The program keeps registering after a failure; once teardown began, nothing new may be made behind its back.
+        const p = this.closed
+            ? Promise.reject(new Error(`DockerMockEngine: ${args.type} "${args.name}" not created: the engine is tearing down`))
+            : this.register(args);
         this.inflight.add(p);
         p.then(
             () => { this.inflight.delete(p); },
@@ -345,6 +350,7 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
      * build cache keeps re-runs fast). Safe to call more than once.
      */
     async destroyAll(): Promise<void> {
+        this.closed = true;
         await this.settled();
         const problems: string[] = [];
         const of = <K extends Owned["kind"]>(kind: K): Extract<Owned, { kind: K }>[] =>

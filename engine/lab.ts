@@ -28,6 +28,13 @@ export async function deploy(stack: string, source: { lab: unknown } | { plan: L
     const engine = new DockerMockEngine(options.log ? { log: options.log } : {});
     pulumi.runtime.setMocks(engine, "vnetlab", stack, false);
     const plan = "plan" in source ? source.plan : planLab(parseLab(source.lab, stack), stack);
+    // A failed registration also rejects promises inside Pulumi's runtime that
+    // nobody awaits; Node would end the process on them before the teardown
+    // below has removed what the engine made. The failure itself is thrown here.
+    const registrationFailed = (reason: unknown) => {
+        if (!/failed to register new resource|DockerMockEngine/.test(String((reason as Error)?.message ?? reason))) throw reason;
+    };
+    process.on("unhandledRejection", registrationFailed);
     const lab = new Lab(plan.name, { plan });
     try {
         const manifest = await engine.output(lab.manifest);
@@ -39,5 +46,8 @@ export async function deploy(stack: string, source: { lab: unknown } | { plan: L
     } catch (e) {
         await engine.destroyAll().catch(() => undefined);
         throw e;
+    } finally {
+        // Late rejections of a failed run arrive after the throw; keep swallowing those.
+        if (engine.errors.length === 0) process.off("unhandledRejection", registrationFailed);
     }
 }

@@ -3,7 +3,11 @@
 // tunnel per branch; the hub's web service used by every branch. It is an
 // ordinary `vnetlab:lab` config: validated and planned like a stack file.
 
-/** Branch sites take 10.1.<i>.0/24 and 172.16.<i>.0/29: room for this many. */
+/**
+ * Branch sites take 10.201.<i>.0/24 and 172.20.<i>.0/29 (the hub 10.200.0.0/24
+ * and 172.20.0.0/29): room for this many, and clear of the shipped stacks'
+ * subnets, so a generated lab runs beside any of them.
+ */
 export const MAX_BRANCHES = 250;
 
 export const hubAndSpokeStack = (branches: number) => `hub-and-spoke-${branches}`;
@@ -16,15 +20,15 @@ export function hubAndSpokeLab(branches: number): Record<string, unknown> {
     const names = Array.from({ length: branches }, (_, k) => `b${k + 1}`);
     const sites: Record<string, unknown> = {
         hub: {
-            lan: { ipv4: "10.0.0.0/24" },
-            gateway: { isp: { subnet: { ipv4: "172.16.0.0/29" } } },
+            lan: { ipv4: "10.200.0.0/24" },
+            gateway: { isp: { subnet: { ipv4: "172.20.0.0/29" } } },
             hosts: { "server-hub": { role: "server" } },
         },
     };
     names.forEach((site, k) => {
         sites[site] = {
-            lan: { ipv4: `10.1.${k + 1}.0/24` },
-            gateway: { isp: { subnet: { ipv4: `172.16.${k + 1}.0/29` } } },
+            lan: { ipv4: `10.201.${k + 1}.0/24` },
+            gateway: { isp: { subnet: { ipv4: `172.20.${k + 1}.0/29` } } },
             hosts: { [`client-${site}`]: { role: "client" } },
         };
     });
