@@ -51,6 +51,9 @@ export interface DockerMockEngineOptions {
     readonly docker?: Docker;
     /** Progress lines; defaults to stderr when VNETLAB_DEBUG is set, else silent. */
     readonly log?: (line: string) => void;
+    /** Called when a resource exists (its type token and logical name), and with each line of an image build. */
+    readonly onCreated?: (type: string, name: string) => void;
+    readonly onBuildLine?: (line: string) => void;
     /**
      * A macvlan network declared without `options.parent`: "auto" gives it an
      * isolated veth pair as parent only where the kernel has no dummy links
@@ -460,7 +463,10 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
         }
         const state = { ...raw, ...created.outputs };
         this.resources.push({ type: args.type, name: args.name, custom, id: created.id, inputs, outputs: unwrapSecrets(state) as Record<string, unknown> });
-        if (custom) this.log(`${args.type} ${args.name} -> ${created.id.slice(0, 19)} (${Date.now() - t0} ms)`);
+        if (custom) {
+            this.log(`${args.type} ${args.name} -> ${created.id.slice(0, 19)} (${Date.now() - t0} ms)`);
+            this.options.onCreated?.(args.type, args.name);
+        }
         return { id: created.id, state };
     }
 
@@ -506,7 +512,10 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
         const build = inp.build ?? {};
         const context = build.context ?? ".";
         const ctx = await makeBuildContext(context, build.dockerfile, this.cwd);
-        const tail = new TailLog(40, (line) => this.log(`build ${logical}: ${line}`));
+        const tail = new TailLog(40, (line) => {
+            this.log(`build ${logical}: ${line}`);
+            this.options.onBuildLine?.(line);
+        });
         const decoder = new BuildStreamDecoder(tail);
         const opts: Docker.ImageBuildOptions = {
             t: imageName,

@@ -9,6 +9,7 @@ import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
 import { waitUntilReady } from "../verify/ready";
+import type { LabProgress } from "./progress";
 
 export interface DeployedLab {
     readonly engine: DockerMockEngine;
@@ -16,8 +17,10 @@ export interface DeployedLab {
 }
 
 export interface DeployOptions {
-    /** Progress lines (resources made, nodes ready). */
+    /** The engine's own lines (every resource, every build line), for debugging. */
     readonly log?: (line: string) => void;
+    /** Steps as they complete: resources made, build lines, nodes ready. */
+    readonly progress?: (plan: LabPlan) => LabProgress;
 }
 
 /**
@@ -25,9 +28,13 @@ export interface DeployOptions {
  * returns once every node is ready. A failure removes what was made.
  */
 export async function deploy(stack: string, source: { lab: unknown } | { plan: LabPlan }, options: DeployOptions = {}): Promise<DeployedLab> {
-    const engine = new DockerMockEngine(options.log ? { log: options.log } : {});
-    pulumi.runtime.setMocks(engine, "vnetlab", stack, false);
     const plan = "plan" in source ? source.plan : planLab(parseLab(source.lab, stack), stack);
+    const progress = options.progress?.(plan);
+    const engine = new DockerMockEngine({
+        ...(options.log ? { log: options.log } : {}),
+        ...(progress ? { onCreated: progress.created, onBuildLine: progress.buildLine } : {}),
+    });
+    pulumi.runtime.setMocks(engine, "vnetlab", stack, false);
     // A failed registration also rejects promises inside Pulumi's runtime that
     // nobody awaits; Node would end the process on them before the teardown
     // below has removed what the engine made. The failure itself is thrown here.
@@ -38,15 +45,13 @@ export async function deploy(stack: string, source: { lab: unknown } | { plan: L
     const lab = new Lab(plan.name, { plan });
     try {
         const manifest = await engine.output(lab.manifest);
-        await waitUntilReady(manifest.plan, {
-            docker: engine.docker,
-            ...(options.log ? { onReady: (node: string, done: number, total: number) => options.log!(`${node} ready (${done}/${total})`) } : {}),
-        });
+        await waitUntilReady(manifest.plan, { docker: engine.docker, ...(progress ? { onReady: progress.ready } : {}) });
         return { engine, plan: manifest.plan };
     } catch (e) {
         await engine.destroyAll().catch(() => undefined);
         throw e;
     } finally {
+        progress?.done();
         // Late rejections of a failed run arrive after the throw; keep swallowing those.
         if (engine.errors.length === 0) process.off("unhandledRejection", registrationFailed);
     }

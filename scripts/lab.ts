@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { deploy } from "../engine/lab";
+import { labProgress } from "../engine/progress";
 import { purgeByName } from "../engine/docker-engine";
 import { PROJECT_DIR, loadStackLab } from "../model/stack-file";
 import { UsageError, existingStack, parseCommandLine, runCommand } from "../cli/args";
@@ -26,7 +27,11 @@ const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 
 async function up(stack: string): Promise<void> {
     const started = Date.now();
-    const lab = await deploy(stack, { lab: labConfig(stack) }, { log: (line) => process.stderr.write(`[${elapsed(started)}] ${line}\n`) });
+    const lab = await deploy(stack, { lab: labConfig(stack) }, {
+        progress: (plan) => labProgress(plan, process.stderr),
+        // Every resource and build line, with VNETLAB_DEBUG=1.
+        ...(process.env.VNETLAB_DEBUG ? { log: (line: string) => process.stderr.write(`[${elapsed(started)}] ${line}\n`) } : {}),
+    });
     fs.mkdirSync(path.dirname(manifestPath(stack)), { recursive: true });
     fs.writeFileSync(manifestPath(stack), `${JSON.stringify(manifestOf(lab.plan), null, 2)}\n`);
     console.log(`lab ${lab.plan.name} ready in ${elapsed(started)}`);

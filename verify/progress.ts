@@ -42,7 +42,7 @@ export function progressReporter(stream: ProgressStream, clock: () => number = D
     /** The check last reported by the runner: the one that started, or just finished, last. */
     let latest: CheckSpec | undefined;
     let timer: NodeJS.Timeout | undefined;
-    const width = () => Math.max(20, (stream.columns ?? 80) - 1);
+    const width = () => Math.max(20, (stream.columns || 80) - 1);
     const clear = () => stream.write("\r\x1b[K");
     const draw = () => {
         const head = latest ? `[${(indexOf.get(latest.id) ?? 0) + 1}/${total}] ` : "";
