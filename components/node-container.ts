@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { LabPlan, NodePlan } from "../plan/types";
-import { READY_FILE, START_SCRIPT, renderNodeFiles, NodeFile } from "../configs";
+import { READY_FILE, START_COMMAND, renderNodeFiles, NodeFile } from "../configs";
 import { labLabels } from "./labels";
 
 /** The seed's forwarding and hardening settings, for every node. */
@@ -57,7 +57,7 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         name: node.containerName,
         hostname: node.name,
         image: args.image,
-        command: [START_SCRIPT],
+        command: [...START_COMMAND],
         capabilities: { adds: ["NET_ADMIN"] },
         privileged: false,
         devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],

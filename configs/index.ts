@@ -1,10 +1,11 @@
 // The files a node needs, rendered from the lab plan. Pure: no I/O, no clock,
 // no randomness; the same plan gives byte-identical files. Components copy
-// them into the container before its first start.
+// them into the container before its first start. They are data and configs
+// only: the program that acts on them (image/vnetlab-start) is in the image.
 import type { LabPlan, NodePlan } from "../plan/types";
 import { renderFirewall } from "./firewall";
-import { DATAPLANES, FIREWALL_FILES, NODE_JSON, SECRETS_CONF, START_SCRIPT, SWANCTL_CONF, strongswanConfPath } from "./paths";
-import { renderStartScript } from "./start-script";
+import { renderNodeConf } from "./node-conf";
+import { DATAPLANES, FIREWALL_FILES, NODE_CONF, NODE_JSON, SECRETS_CONF, SWANCTL_CONF, strongswanConfPath } from "./paths";
 import { renderStrongswanConf } from "./strongswan";
 import { renderSecretsConf, renderSwanctlConf } from "./swanctl";
 import { fileText } from "./text";
@@ -19,7 +20,7 @@ export interface NodeFile {
 
 export * from "./paths";
 export { renderFirewall } from "./firewall";
-export { renderStartScript } from "./start-script";
+export { renderNodeConf, nodeConfRecords, NodeConfRecord, NODE_CONF_FORMAT, IKE_RULE_PREF } from "./node-conf";
 export { renderStrongswanConf, charonPlugins } from "./strongswan";
 export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from "./credentials";
 export { signCrl } from "./crl";
@@ -29,7 +30,7 @@ export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, startAction, swan
 export function renderNodeFiles(node: NodePlan, lab: LabPlan): NodeFile[] {
     if (!lab.nodes.some((n) => n.name === node.name)) throw new Error(`${node.name} is not a node of lab ${lab.name}`);
     const files: NodeFile[] = [
-        { path: START_SCRIPT, content: renderStartScript(node, lab), mode: "0755" },
+        { path: NODE_CONF, content: renderNodeConf(node, lab), mode: "0644" },
         { path: NODE_JSON, content: fileText([JSON.stringify(node, null, 2)]), mode: "0644" },
     ];
     for (const family of ["ipv4", "ipv6"] as const) {

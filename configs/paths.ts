@@ -1,9 +1,15 @@
 // Where the rendered files live inside a node, and the run-time files the
-// start script writes. One place, so that components, verify and the
-// renderers agree.
+// start script (image/vnetlab-start) writes. One place, so that components,
+// verify and the renderers agree; the start script learns its paths from the
+// node config (configs/node-conf.ts), not from a copy of its own.
 
 export const VNETLAB_DIR = "/etc/vnetlab";
-export const START_SCRIPT = `${VNETLAB_DIR}/start.sh`;
+/** The start program, part of the image (image/vnetlab-start; the Dockerfile installs it here). */
+export const START_SCRIPT = "/usr/local/bin/vnetlab-start";
+/** The node's facts for the start program (configs/node-conf.ts renders it). */
+export const NODE_CONF = `${VNETLAB_DIR}/node.conf`;
+/** The container's command (under tini): the image's program, fed this node's config. */
+export const START_COMMAND: readonly string[] = [START_SCRIPT, NODE_CONF];
 export const NODE_JSON = `${VNETLAB_DIR}/node.json`;
 export const FIREWALL_FILES = { ipv4: `${VNETLAB_DIR}/firewall.v4`, ipv6: `${VNETLAB_DIR}/firewall.v6` } as const;
 
@@ -35,6 +41,8 @@ export const CREDENTIAL_PATHS = {
 export const CHARON = "/usr/lib/ipsec/charon";
 export const CHARON_LOG = "/var/log/charon.log";
 export const CHARON_VICI = "/var/run/charon.vici";
+/** charon refuses to start while a stale one exists. */
+export const CHARON_PID = "/var/run/charon.pid";
 export const START_LOG = "/var/log/vnetlab-start.log";
 
 export const RUN_DIR = "/run/vnetlab";

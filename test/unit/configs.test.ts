@@ -1,12 +1,14 @@
 import { expect } from "chai";
-import { execFileSync } from "child_process";
+import { readFileSync } from "fs";
+import * as path from "path";
 import { loadStackLab } from "../../model/stack-file";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import type { LabPlan, NodePlan } from "../../plan/types";
 import {
-    FIREWALL_FILES, NODE_JSON, NodeFile, SECRETS_CONF, START_SCRIPT, SWANCTL_CONF, renderNodeFiles, renderSecrets,
-    renderStrongswanConf, strongswanConfPath,
+    CHARON, CHARON_LOG, CHARON_PID, CHARON_VICI, DATAPLANE_FILE, FAILED_MESSAGE, FIREWALL_FILES, IKE_RULE_PREF, LIBIPSEC_TUN, NODE_CONF,
+    NODE_CONF_FORMAT, NODE_JSON, NodeFile, READY_FILE, READY_MESSAGE, SECRETS_CONF, START_LOG, STRONGSWAN_CONF, SWANCTL_CONF,
+    gatewayTunnels, renderNodeConf, renderNodeFiles, renderSecrets, renderStrongswanConf, startAction, strongswanConfPath,
 } from "../../configs";
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -27,6 +29,21 @@ const file = (files: readonly NodeFile[], path: string): string => {
     return found.content;
 };
 const filesOf = (plan: LabPlan, name: string) => renderNodeFiles(node(plan, name), plan);
+
+/** The node config's records (comments left out), each as its words. */
+const records = (n: NodePlan, plan: LabPlan): string[][] =>
+    file(renderNodeFiles(n, plan), NODE_CONF).split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(" "));
+const recordsOf = (plan: LabPlan, name: string, kind?: string) => records(node(plan, name), plan).filter((r) => kind === undefined || r[0] === kind);
+const confLines = (plan: LabPlan, name: string) => file(filesOf(plan, name), NODE_CONF).split("\n");
+
+/** The start program in the image: static, so what holds for it is read from its text. */
+const START_PROGRAM = readFileSync(path.join(__dirname, "../../image/vnetlab-start"), "utf8");
+/** The body of one of its shell functions. */
+function shellFunction(name: string): string {
+    const m = new RegExp(`^${name}\\(\\) \\{\\n([\\s\\S]*?)^\\}$`, "m").exec(START_PROGRAM);
+    if (!m) throw new Error(`vnetlab-start has no function ${name}`);
+    return m[1];
+}
 
 /** strongSwan's settings syntax (swanctl.conf, strongswan.conf) to nested objects. */
 type Tree = { [key: string]: string | Tree };
@@ -151,14 +168,18 @@ describe("configs", () => {
         });
 
         it("re-addresses the overlapping LAN: finds the interface by Docker's stand-in address, then swaps in 10.1.0.1", () => {
-            const script = file(filesOf(plan, "gateway-a"), START_SCRIPT);
             const lan = node(plan, "gateway-a").interfaces.find((i) => i.name === "lan")!;
             expect(lan.docker.ipv4).to.not.equal("10.1.0.1");
-            expect(script).to.include(`name_interface lan ${lan.docker.ipv4}\n`);
-            expect(script).to.include(`ip -4 addr del ${lan.docker.ipv4}/24 dev lan`);
-            expect(script).to.include("run ip -4 addr replace 10.1.0.1/16 dev lan\n");
-            expect(script).to.include("run ip -4 addr replace 10.1.0.99/16 dev lan\n");
-            expect(script.indexOf("addr replace 10.1.0.1/16")).to.be.lessThan(script.indexOf("addr replace 10.1.0.99/16"));
+            // Docker's stand-in with Docker's prefix (what to find, then delete), the lab's address, then the service address.
+            const lines = confLines(plan, "gateway-a");
+            const at = lines.indexOf(`interface lan ${lan.docker.ipv4}/24 - 10.1.0.1/16 -`);
+            expect(at).to.be.greaterThan(0);
+            expect(lines[at + 1]).to.equal("address lan ipv4 10.1.0.99/16");
+            // The program deletes Docker's address only where the lab's differs, then adds the lab's.
+            const body = shellFunction("address_interface");
+            expect(body).to.include(`elif [ "\${lab4%/*}" != "\${docker4%/*}" ]; then`);
+            expect(body).to.include(`ip -4 addr del "$docker4" dev "$dev" 2>/dev/null || true\n        run ip -4 addr replace "$lab4" dev "$dev"`);
+            expect(body.indexOf('run ip -4 addr replace "$lab4"')).to.be.lessThan(body.indexOf("EXTRA_CIDR"));
         });
 
         it("lets host-to-host LAN traffic out only towards the peer's tunnel address (SNAT puts it into the tunnel)", () => {
@@ -220,12 +241,15 @@ describe("configs", () => {
         });
 
         it("flushes Docker's IPv4 stand-ins and adds the IPv6 lab addresses without waiting for DAD", () => {
-            const script = file(filesOf(plan, "client-a1"), START_SCRIPT);
             const lan = node(plan, "client-a1").interfaces[0];
-            expect(script).to.include(`name_interface lan ${lan.docker.ipv4}\n`);
-            expect(script).to.include("run ip -4 addr flush dev lan\n");
-            expect(script).to.include("run ip -6 addr replace fc00:4300:a::3/64 dev lan nodad\n");
-            expect(script).to.include("run ip -6 route replace default via fc00:4300:a::2 dev lan\n");
+            const docker6 = lan.docker.ipv6 ? `${lan.docker.ipv6}/64` : "-";
+            // No lab IPv4 ("-"): the program flushes Docker's; IPv6 goes on with nodad.
+            expect(recordsOf(plan, "client-a1", "interface")).to.deep.equal([["interface", "lan", `${lan.docker.ipv4}/24`, docker6, "-", "fc00:4300:a::3/64"]]);
+            expect(recordsOf(plan, "client-a1", "route")).to.deep.equal([["route", "ipv6", "default", "fc00:4300:a::2", "lan"]]);
+            const body = shellFunction("address_interface");
+            expect(body).to.include(`if [ "$lab4" = - ]; then`);
+            expect(body).to.include(`run ip -4 addr flush dev "$dev"`);
+            expect(body).to.include(`run ip -6 addr replace "$lab6" dev "$dev" nodad`);
         });
     });
 
@@ -239,11 +263,14 @@ describe("configs", () => {
         });
 
         it("runs the planned service instances on the server and waits for their ports", () => {
-            const script = file(filesOf(plan, "server-s1"), START_SCRIPT);
-            expect(script).to.include("vnetlab-service --node server-s1 --instance web 8080 web &\n");
-            expect(script).to.include("wait_for_port 8080\n");
-            expect(file(filesOf(planOf("host-to-host"), "server-s1"), START_SCRIPT))
-                .to.include("vnetlab-service --node server-s1 --instance web 30000 web@a --instance web 30001 web@b &\n");
+            expect(recordsOf(plan, "server-s1", "instance")).to.deep.equal([["instance", "web", "8080", "web"]]);
+            expect(recordsOf(planOf("host-to-host"), "server-s1", "instance")).to.deep.equal([
+                ["instance", "web", "30000", "web@a"],
+                ["instance", "web", "30001", "web@b"],
+            ]);
+            const body = shellFunction("step_services");
+            expect(body).to.include('spawn vnetlab-service --node "$NODE" "${args[@]}"');
+            expect(body).to.include('wait_for_port "${INSTANCE_PORT[$i]}"');
         });
     });
 
@@ -259,14 +286,15 @@ describe("configs", () => {
                 for (const n of plan.nodes) {
                     const paths = renderNodeFiles(n, plan).map((f) => f.path);
                     const expected = {
-                        client: [NODE_JSON, START_SCRIPT],
-                        server: [NODE_JSON, START_SCRIPT],
-                        router: [FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_JSON, START_SCRIPT],
-                        gateway: [SWANCTL_CONF, FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_JSON, START_SCRIPT, strongswanConfPath("kernel"), strongswanConfPath("libipsec")],
+                        client: [NODE_CONF, NODE_JSON],
+                        server: [NODE_CONF, NODE_JSON],
+                        router: [FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_CONF, NODE_JSON],
+                        gateway: [SWANCTL_CONF, FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_CONF, NODE_JSON, strongswanConfPath("kernel"), strongswanConfPath("libipsec")],
                     }[n.role];
                     expect(paths, n.name).to.deep.equal([...expected].sort());
                     expect(paths).to.not.include(SECRETS_CONF);
-                    expect(renderNodeFiles(n, plan).find((f) => f.path === START_SCRIPT)!.mode).to.equal("0755");
+                    // Data only: nothing a node is given is executable; the program is the image's.
+                    expect(renderNodeFiles(n, plan).map((f) => f.mode).filter((m) => m !== "0644")).to.deep.equal([]);
                 }
             });
 
@@ -348,52 +376,104 @@ describe("configs", () => {
                     expect(tables.filter.rules).to.deep.equal([]);
                     expect(tables.nat).to.equal(undefined);
                 }
-                expect(file(filesOf(plan, "router"), START_SCRIPT)).to.not.include("uplink");
+                expect(recordsOf(plan, "router", "uplink")).to.deep.equal([]);
             });
 
             it("finds every interface by Docker's IPv4 address, never by eth0/eth1", () => {
                 for (const n of plan.nodes) {
-                    const script = file(renderNodeFiles(n, plan), START_SCRIPT);
-                    expect(script, n.name).to.not.match(/\beth\d/);
-                    const named = [...script.matchAll(/^name_interface (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
-                    expect(named, n.name).to.deep.equal(n.interfaces.map((i) => [i.name, i.docker.ipv4]));
-                    // Renaming comes before any address or route work, after the firewall.
-                    expect(script.indexOf("name_interface " + n.interfaces[0].name)).to.be.lessThan(script.indexOf("step 3:"));
-                    expect(script.indexOf("iptables-restore")).to.be.lessThan(script.indexOf("name_interface " + n.interfaces[0].name));
-                    for (const r of n.routes) {
-                        expect(script).to.include(`run ip ${r.family === "ipv4" ? "-4" : "-6"} route replace default via ${r.via} dev ${r.interface}\n`);
+                    const conf = file(renderNodeFiles(n, plan), NODE_CONF);
+                    expect(conf, n.name).to.not.match(/\beth\d/);
+                    const interfaces = records(n, plan).filter((r) => r[0] === "interface");
+                    expect(interfaces.map((r) => [r[1], r[2].split("/")[0]]), n.name).to.deep.equal(n.interfaces.map((i) => [i.name, i.docker.ipv4]));
+                    for (const r of records(n, plan).filter((r) => r[0] === "route")) {
+                        expect(interfaces.map((i) => i[1]), `${n.name}: ${r.join(" ")} leaves by a lab interface`).to.include(r[4]);
+                    }
+                }
+                // The program: a name for each Docker address, then renamed; nothing by a fixed name.
+                expect(START_PROGRAM).to.not.match(/\beth\d/);
+                expect(shellFunction("step_interfaces")).to.include('name_interface "${IF_NAME[$i]}" "${IF_DOCKER4[$i]%/*}"');
+                expect(shellFunction("name_interface")).to.include('found=${DOCKER_DEV[$docker]:-}');
+                expect(shellFunction("snapshot_ipv4")).to.include("ip -o -4 addr show");
+            });
+
+            it("holds each node's facts: interfaces with Docker's and the lab's addresses, routes, gateway and service records", () => {
+                const prefix = (cidr: string) => cidr.split("/")[1];
+                for (const n of plan.nodes) {
+                    const all = records(n, plan);
+                    const of = (kind: string) => all.filter((r) => r[0] === kind).map((r) => r.slice(1));
+                    expect(all[0], n.name).to.deep.equal(["format", NODE_CONF_FORMAT]);
+                    expect(of("node")).to.deep.equal([[n.name]]);
+                    expect(of("role")).to.deep.equal([[n.role]]);
+                    expect(of("message")).to.deep.equal([["ready", READY_MESSAGE], ["failed", FAILED_MESSAGE]]);
+                    expect(of("interface"), n.name).to.deep.equal(n.interfaces.map((i) => {
+                        const segment = plan.segments.find((s) => s.key === i.segment)!;
+                        const lab = (a: { address: string; prefixLength: number } | undefined) => (a ? `${a.address}/${a.prefixLength}` : "-");
+                        return [
+                            i.name,
+                            `${i.docker.ipv4}/${prefix(segment.docker.ipv4.subnet)}`,
+                            i.docker.ipv6 ? `${i.docker.ipv6}/${prefix(segment.docker.ipv6!.subnet)}` : "-",
+                            lab(i.addresses.ipv4),
+                            lab(i.addresses.ipv6),
+                        ];
+                    }));
+                    expect(of("address"), n.name).to.deep.equal(n.interfaces.flatMap((i) => i.extraAddresses.map((e) => [i.name, e.family, `${e.address}/${e.prefixLength}`])));
+                    expect(of("route"), n.name).to.deep.equal(n.routes.map((r) => [r.family, r.destination, r.via, r.interface]));
+                    expect(of("instance"), n.name).to.deep.equal(n.instances.map((i) => [i.service, String(i.port), i.label]));
+                    const paths = Object.fromEntries(of("path"));
+                    expect(paths).to.include({ log: START_LOG, ready: READY_FILE });
+                    // Step 1 only where there is a firewall: gateways and the router.
+                    const walled = n.role === "gateway" || n.role === "router";
+                    expect(of("firewall"), n.name).to.deep.equal(walled ? [["ipv4", FIREWALL_FILES.ipv4], ["ipv6", FIREWALL_FILES.ipv6]] : []);
+                    // Step 5 on gateways only, with every path charon's start needs.
+                    expect(of("ipsec"), n.name).to.deep.equal(n.role === "gateway" ? [[LIBIPSEC_TUN]] : []);
+                    if (n.role === "gateway") {
+                        expect(paths).to.deep.include({
+                            dataplane: DATAPLANE_FILE, "strongswan-conf": STRONGSWAN_CONF, "strongswan-conf-kernel": strongswanConfPath("kernel"),
+                            "strongswan-conf-libipsec": strongswanConfPath("libipsec"), charon: CHARON, "charon-log": CHARON_LOG, "charon-pid": CHARON_PID, vici: CHARON_VICI,
+                        });
+                        expect(of("tunnel"), n.name).to.deep.equal(gatewayTunnels(n, plan).map((t) => [t.tunnel.name, t.initiator ? "initiator" : "responder", t.remote.address, startAction(t)]));
+                        expect(of("tunnel").length).to.be.greaterThan(0);
+                    } else {
+                        expect(Object.keys(paths).sort(), n.name).to.deep.equal(["log", "ready"]);
+                        expect(of("tunnel")).to.deep.equal([]);
+                        expect(of("ike-rule")).to.deep.equal([]);
+                    }
+                    // Every field one word: the program reads fields split on single spaces.
+                    for (const line of file(renderNodeFiles(n, plan), NODE_CONF).split("\n").filter((l) => l && !l.startsWith("#"))) {
+                        expect(line, n.name).to.match(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/);
                     }
                 }
             });
 
-            it("writes start scripts that bash accepts, with the steps in order and the readiness file last", () => {
-                for (const n of plan.nodes) {
-                    const script = file(renderNodeFiles(n, plan), START_SCRIPT);
-                    expect(script.startsWith("#!/bin/bash\n"), n.name).to.equal(true);
-                    expect(script).to.include("set -Eeuo pipefail\n");
-                    execFileSync("bash", ["-n"], { input: script });
-                    const steps = [...script.matchAll(/^log 'step (\d):/gm)].map((m) => Number(m[1]));
-                    expect(steps, n.name).to.deep.equal([...steps].sort((x, y) => x - y));
-                    expect(steps).to.include.members([2, 3, 4, 7, 8]);
-                    expect(steps.includes(1), n.name).to.equal(n.role === "gateway" || n.role === "router");
-                    expect(steps.includes(5), n.name).to.equal(n.role === "gateway");
-                    expect(steps.includes(6), n.name).to.equal(n.instances.length > 0);
-                    expect(script.indexOf('touch "$READY"')).to.be.greaterThan(script.indexOf("step 6:") === -1 ? 0 : script.indexOf("step 6:"));
-                    expect(script).to.not.match(/\/proc\/sys\/\S+\s*$/m); // reads at most, never writes
-                    expect(script).to.not.match(/>\s*\/proc\/sys|sysctl -w/);
-                }
+            it("runs the steps in order, the firewall first and the ready line last, and never writes /proc/sys", () => {
+                const main = START_PROGRAM.slice(START_PROGRAM.indexOf("# ---------------------------------------------------------------- main"));
+                const order = ["read_conf", "step_firewall", "step_interfaces", "step_addresses", "step_routes", "step_ipsec", "step_services",
+                    `: >"\${PATHS[ready]}"`, 'log "$READY_MESSAGE"', "wait -n"];
+                const positions = order.map((s) => main.indexOf(s));
+                expect(positions.every((p) => p > 0), order.filter((_, i) => positions[i] <= 0).join(", ")).to.equal(true);
+                expect(positions).to.deep.equal([...positions].sort((x, y) => x - y));
+                const steps = [...START_PROGRAM.matchAll(/log "step (\d):/g)].map((m) => Number(m[1]));
+                expect(steps).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+                expect(START_PROGRAM.startsWith("#!/bin/bash\n")).to.equal(true);
+                expect(START_PROGRAM).to.include("set -Eeuo pipefail\n");
+                expect(START_PROGRAM).to.not.match(/>\s*\/proc\/sys|sysctl -w/);
+                // The log line verify/ready.ts waits for: "<time> vnetlab[<node>] <message>", time in UTC.
+                expect(shellFunction("log")).to.include(`printf -v line '%(%Y-%m-%dT%H:%M:%SZ)T vnetlab[%s] %s\\n' -1 "$NODE" "$*"`);
+                expect(START_PROGRAM).to.include("export TZ=UTC0\n");
             });
 
             it("picks the dataplane at run time and loads swanctl after charon's socket is up (gateways)", () => {
                 for (const gw of gateways) {
-                    const script = file(renderNodeFiles(gw, plan), START_SCRIPT);
-                    const order = ["kernel_takes_esp", 'ln -sf "/etc/vnetlab/strongswan.$DATAPLANE.conf" /etc/strongswan.conf', "/usr/lib/ipsec/charon &", "[ -S /var/run/charon.vici ]", "swanctl --load-all"];
-                    const positions = order.map((s) => script.lastIndexOf(s));
-                    expect(positions.every((p) => p > 0), gw.name).to.equal(true);
-                    expect(positions, gw.name).to.deep.equal([...positions].sort((x, y) => x - y));
-                    expect(script).to.include("ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp");
-                    expect(script).to.include(">/run/vnetlab/dataplane");
+                    expect(records(gw, plan).filter((r) => r[0] === "path" && r[1] === "dataplane"), gw.name).to.deep.equal([["path", "dataplane", DATAPLANE_FILE]]);
                 }
+                const body = shellFunction("step_ipsec");
+                const order = ["kernel_takes_esp", 'printf \'%s\\n\' "$DATAPLANE" >"${PATHS[dataplane]}"', 'run ln -sf "${PATHS[strongswan-conf-$DATAPLANE]}" "${PATHS[strongswan-conf]}"',
+                    'spawn "${PATHS[charon]}"', '[ -S "$vici" ] && break', "run swanctl --load-all --noprompt", 'log "tunnel ${TUNNEL_NAME[$i]}'];
+                const positions = order.map((s) => body.indexOf(s));
+                expect(positions.every((p) => p > 0), order.filter((_, i) => positions[i] <= 0).join(", ")).to.equal(true);
+                expect(positions).to.deep.equal([...positions].sort((x, y) => x - y));
+                expect(body).to.include("kernel | libipsec) DATAPLANE=$VNETLAB_DATAPLANE");
+                expect(shellFunction("kernel_takes_esp")).to.include("ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp");
             });
         });
     }
@@ -456,16 +536,26 @@ describe("configs", () => {
             const tables = firewall(plan, "router", "ipv4");
             expect(tables.nat.rules).to.deep.equal(["-A POSTROUTING -o uplink -j MASQUERADE"]);
             expect(firewall(plan, "router", "ipv6").nat).to.equal(undefined);
-            const script = file(filesOf(plan, "router"), START_SCRIPT);
-            expect(script).to.include("run ip link set dev \"$dev\" name uplink");
-            expect(script).to.include('run ip -4 route replace default via "$UPLINK_VIA" dev uplink');
-            execFileSync("bash", ["-n"], { input: script });
+            expect(recordsOf(plan, "router", "uplink")).to.deep.equal([["uplink", "uplink"]]);
+            // By elimination: the program renames the one IPv4 interface that is neither lo nor a lab interface.
+            expect(shellFunction("name_uplink")).to.include('lab=" lo ${IF_NAME[*]} "');
+            expect(shellFunction("step_routes")).to.include('run ip -4 route replace default via "$UPLINK_VIA" dev "$UPLINK"');
         });
 
         it("refuses secrets for a non-gateway or a tunnel without a PSK", () => {
             const plan = planOf("host-to-host", (raw) => { raw.tunnels["a-s"].auth = "psk"; raw.tunnels["b-s"].auth = "psk"; });
             expect(() => renderSecrets(node(plan, "client-a1"), plan, { "a-s": "x" })).to.throw(/only gateways/);
             expect(() => renderSecrets(node(plan, "gateway-s"), plan, { "a-s": "x" })).to.throw(/no PSK for tunnel b-s/);
+        });
+
+        it("refuses a node config field that is empty or holds a space, rather than write a record the program would misread", () => {
+            const plan = planOf("dev");
+            const client = node(plan, "client-a1");
+            const lan = client.interfaces[0];
+            const broken = { ...client, routes: [{ ...client.routes[0], interface: "lan x" }] };
+            expect(() => renderNodeConf(broken, plan)).to.throw(/client-a1: node config record "route .*lan x"/);
+            const empty = { ...client, interfaces: [{ ...lan, name: "" }] };
+            expect(() => renderNodeConf(empty, plan)).to.throw(/empty or not printable/);
         });
 
         it("refuses a node that is not in the lab", () => {
@@ -475,16 +565,24 @@ describe("configs", () => {
         });
 
         it("fails the start of an IPv6 gateway on kernel-libipsec when the container keeps IPv6 off for new devices", () => {
-            const v6 = file(filesOf(planOf("site-to-site-ipv6"), "gateway-a"), START_SCRIPT);
-            expect(v6).to.include("net.ipv6.conf.default.disable_ipv6=0");
-            expect(file(filesOf(planOf("site-to-site"), "gateway-a"), START_SCRIPT)).to.not.include("disable_ipv6");
+            expect(recordsOf(planOf("site-to-site-ipv6"), "gateway-a", "ipsec-ipv6")).to.deep.equal([["ipsec-ipv6"]]);
+            expect(recordsOf(planOf("site-to-site"), "gateway-a", "ipsec-ipv6")).to.deep.equal([]);
+            const body = shellFunction("step_ipsec");
+            expect(body).to.include('if [ "$IPSEC_IPV6" = yes ]; then');
+            expect(body).to.include("run the container with --sysctl net.ipv6.conf.default.disable_ipv6=0");
         });
 
         it("keeps the gateway's own IKE flows out of the tunnel routes for strict rp_filter (IPv4 WAN only)", () => {
-            const script = file(filesOf(planOf("host-to-host"), "gateway-s"), START_SCRIPT);
-            expect(script).to.include("run ip -4 rule add pref 219 from 172.30.30.30 ipproto udp sport 500 lookup main\n");
-            expect(script).to.include("run ip -4 rule add pref 219 from 172.30.30.30 ipproto udp sport 4500 lookup main\n");
-            expect(file(filesOf(planOf("site-to-site-ipv6"), "gateway-s"), START_SCRIPT)).to.not.include("ip -4 rule");
+            expect(IKE_RULE_PREF).to.equal(219);
+            expect(recordsOf(planOf("host-to-host"), "gateway-s", "ike-rule")).to.deep.equal([
+                ["ike-rule", "219", "172.30.30.30", "500"],
+                ["ike-rule", "219", "172.30.30.30", "4500"],
+            ]);
+            expect(recordsOf(planOf("site-to-site-ipv6"), "gateway-s", "ike-rule")).to.deep.equal([]);
+            // Only on libipsec, and idempotent (a stale rule goes first).
+            const body = shellFunction("step_ipsec");
+            expect(body).to.include('local rule=(pref "${IKE_RULE_PREF[$i]}" from "${IKE_RULE_FROM[$i]}" ipproto udp sport "${IKE_RULE_SPORT[$i]}" lookup main)');
+            expect(body.indexOf('if [ "$DATAPLANE" = libipsec ]; then')).to.be.lessThan(body.indexOf("run ip -4 rule add"));
         });
     });
 });

@@ -62,8 +62,8 @@ describe("stacks under Pulumi mocks", function () {
                     expect(inputs.networksAdvanced.map((n: Json) => n.name), "no lab node on Docker's default bridge").to.not.include("bridge");
                     expect(inputs.healthcheck.tests).to.deep.equal(["CMD", "test", "-f", "/run/vnetlab/ready"]);
                     expect(inputs.labels).to.deep.include({ label: "vnetlab.role", value: node.role });
-                    expect(reveal(inputs.uploads).map((u: Json) => reveal(u).file)).to.include("/etc/vnetlab/start.sh");
-                    expect(inputs.command).to.deep.equal(["/etc/vnetlab/start.sh"]);
+                    expect(reveal(inputs.uploads).map((u: Json) => reveal(u).file)).to.include("/etc/vnetlab/node.conf");
+                    expect(inputs.command).to.deep.equal(["/usr/local/bin/vnetlab-start", "/etc/vnetlab/node.conf"]);
                 }
             });
 
