@@ -1,0 +1,255 @@
+// The image's start program (image/vnetlab-start): linted by shellcheck,
+// installed where the containers' command expects it, and run here against
+// rendered node configs with stand-ins for ip, iptables, charon and swanctl,
+// so that what it does with a config is checked without an engine.
+import { expect } from "chai";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { loadStackLab } from "../../model/stack-file";
+import { parseLab } from "../../model/validate";
+import { planLab } from "../../plan/plan";
+import type { LabPlan, NodePlan } from "../../plan/types";
+import { NODE_CONF, START_COMMAND, START_SCRIPT, renderNodeConf } from "../../configs";
+
+const ROOT = path.join(__dirname, "../..");
+const PROGRAM = path.join(ROOT, "image/vnetlab-start");
+
+/** Every shell script of the image and of scripts/, by its shebang. */
+function shellScripts(): string[] {
+    const dirs = ["image", "scripts"].map((d) => path.join(ROOT, d));
+    return dirs.flatMap((dir) => fs.readdirSync(dir).map((f) => path.join(dir, f)))
+        .filter((f) => fs.statSync(f).isFile() && /^#!\s*\/(usr\/)?bin\/(env\s+)?(ba)?sh\b/.test(fs.readFileSync(f, "utf8").slice(0, 64)));
+}
+
+describe("the image's start program", () => {
+    it("is clean under shellcheck, every severity (install it: bash scripts/setup-lint.sh)", function () {
+        this.timeout(60000);
+        const probe = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
+        if (probe.error || probe.status !== 0) {
+            throw new Error("shellcheck is not installed: run `bash scripts/setup-lint.sh` (or `apt-get install -y shellcheck`); the start program must not go unlinted");
+        }
+        const scripts = shellScripts();
+        expect(scripts.map((s) => path.relative(ROOT, s))).to.include("image/vnetlab-start");
+        const run = spawnSync("shellcheck", ["--severity=style", "--external-sources", ...scripts], { encoding: "utf8", cwd: ROOT });
+        expect(run.status, `shellcheck found problems:\n${run.stdout}${run.stderr}`).to.equal(0);
+    });
+
+    it("is installed where the containers' command runs it, fed the node config", () => {
+        const dockerfile = fs.readFileSync(path.join(ROOT, "image/Dockerfile"), "utf8");
+        expect(dockerfile).to.match(new RegExp(`^COPY vnetlab-start ${path.posix.dirname(START_SCRIPT)}/$`, "m"));
+        expect(dockerfile).to.include(`RUN chmod 0755 ${START_SCRIPT}\n`);
+        expect(START_COMMAND).to.deep.equal([START_SCRIPT, NODE_CONF]);
+        expect(dockerfile).to.include(`CMD ${JSON.stringify(START_COMMAND).replace(/","/g, '", "')}\n`);
+        expect(fs.statSync(PROGRAM).mode & 0o111, "executable in the checkout too").to.not.equal(0);
+    });
+
+    describe("run against rendered configs, with stand-ins for the system's tools", () => {
+        const planOf = (stack: string): LabPlan => planLab(parseLab(JSON.parse(JSON.stringify(loadStackLab(stack))), stack), stack);
+        const nodeOf = (plan: LabPlan, name: string): NodePlan => plan.nodes.find((n) => n.name === name)!;
+        const dirs: string[] = [];
+        const children: ChildProcess[] = [];
+        after(() => {
+            for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+            for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+        });
+
+        /** ip with a little state: the IPv4 addresses by interface name, and renames applied to them. */
+        const FAKE_IP = String.raw`#!/bin/bash
+printf 'ip %s\n' "$*" >>"$FAKE/calls"
+case "$*" in
+    "-o -4 addr show") cat "$FAKE/ipv4" ;;
+    "-4 route show default") cat "$FAKE/default4" 2>/dev/null || true ;;
+    "-6 route show default" | "-6 -o addr show scope global tentative") ;;
+    "xfrm state add"*) exit 1 ;;
+    "link show dev "*) exit 1 ;;
+    "link set dev "*" name "*) sed -i -E "s/^([0-9]+: )$4(@[^ ]*)? /\1$6 /" "$FAKE/ipv4" ;;
+esac
+case " $* " in *" $FAKE_FAIL "*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;; esac
+exit 0
+`;
+        const LOGGING = (name: string) => `#!/bin/bash\nprintf '${name} %s\\n' "$*" >>"$FAKE/calls"\n`;
+        /** charon: opens its VICI socket (the path the config gave) and stays until TERM. */
+        const FAKE_CHARON = `#!/usr/bin/python3
+import os, signal, socket, sys
+open(os.environ["FAKE"] + "/calls", "a").write("charon\\n")
+s = socket.socket(socket.AF_UNIX); s.bind(os.environ["FAKE_VICI"]); s.listen(1)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+signal.pause()
+`;
+
+        interface Started { readonly calls: () => string[]; readonly out: () => string; readonly child: ChildProcess; readonly dir: string; readonly done: Promise<number | null> }
+
+        /** Renders the node's config with its paths moved into a scratch directory and starts the program on it. */
+        function start(plan: LabPlan, name: string, options: { ipv4: string; default4?: string; fail?: string; edit?: (conf: string) => string; env?: Record<string, string> }): Started {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-start-"));
+            dirs.push(dir);
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            const write = (file: string, text: string, mode = 0o755) => fs.writeFileSync(path.join(bin, file), text, { mode });
+            write("ip", FAKE_IP);
+            for (const tool of ["iptables-restore", "ip6tables-restore"]) write(tool, LOGGING(tool));
+            // The services run until they are stopped (the real one listens; the test listens for it).
+            write("vnetlab-service", `${LOGGING("vnetlab-service")}exec sleep infinity\n`);
+            write("swanctl", `${LOGGING("swanctl")}echo "loaded connection 'x'"\n`);
+            write("charon", FAKE_CHARON);
+            fs.writeFileSync(path.join(dir, "ipv4"), options.ipv4);
+            if (options.default4) fs.writeFileSync(path.join(dir, "default4"), options.default4);
+            // The config is data: its paths point wherever the reader wants them.
+            let conf = renderNodeConf(nodeOf(plan, name), plan).replace(/^path (\S+) \/\S*$/gm, (_, key: string) => `path ${key} ${dir}/${key === "charon" ? "bin/charon" : `run/${key}`}`);
+            conf = options.edit ? options.edit(conf) : conf;
+            fs.writeFileSync(path.join(dir, "node.conf"), conf);
+            fs.writeFileSync(path.join(dir, "calls"), "");
+            let out = "";
+            const child = spawn("bash", [PROGRAM, path.join(dir, "node.conf")], {
+                env: { PATH: `${bin}:${process.env.PATH}`, FAKE: dir, FAKE_VICI: `${dir}/run/vici`, FAKE_FAIL: options.fail ?? "no-such-word", ...options.env },
+            });
+            children.push(child);
+            child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+            child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+            const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+            return { calls: () => fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n"), out: () => out, child, dir, done };
+        }
+        async function until(started: Started, pattern: RegExp, ms = 10000): Promise<void> {
+            const deadline = Date.now() + ms;
+            while (!pattern.test(started.out())) {
+                if (Date.now() > deadline || started.child.exitCode !== null) throw new Error(`no ${pattern} in:\n${started.out()}`);
+                await new Promise((r) => setTimeout(r, 20));
+            }
+        }
+        const addrLine = (index: number, dev: string, cidr: string) => `${index}: ${dev}@if${index + 10}    inet ${cidr} brd 0.0.0.0 scope global ${dev}\\       valid_lft forever preferred_lft forever\n`;
+
+        it("configures a gateway in the planned order: firewall, names by Docker's address, lab addresses, routes, IPsec; logs ready; exits 0 on SIGTERM", async function () {
+            this.timeout(20000);
+            const plan = planOf("host-to-host");
+            const gw = nodeOf(plan, "gateway-a");
+            const lan = gw.interfaces.find((i) => i.name === "lan")!;
+            const isp = gw.interfaces.find((i) => i.name === "isp")!;
+            // Docker attached the ISP network first: eth0 is the ISP side, not the LAN.
+            const run = start(plan, "gateway-a", { ipv4: addrLine(1, "lo", "127.0.0.1/8") + addrLine(2, "eth0", `${isp.docker.ipv4}/24`) + addrLine(3, "eth1", `${lan.docker.ipv4}/24`) });
+            await until(run, /\] ready\n/);
+            expect(run.calls()).to.deep.equal([
+                `iptables-restore /etc/vnetlab/firewall.v4`,
+                `ip6tables-restore /etc/vnetlab/firewall.v6`,
+                "ip -o -4 addr show",
+                "ip link set dev eth1 down", "ip link set dev eth1 name lan", "ip link set dev lan up",
+                "ip link set dev eth0 down", "ip link set dev eth0 name isp", "ip link set dev isp up",
+                `ip -4 addr del ${lan.docker.ipv4}/24 dev lan`,
+                "ip -4 addr replace 10.1.0.1/16 dev lan",
+                "ip -4 addr replace 10.1.0.99/16 dev lan",
+                "ip -4 addr replace 172.16.16.16/24 dev isp",
+                "ip -4 route show default",
+                "ip -6 route show default",
+                "ip -4 route replace default via 172.16.16.1 dev isp",
+                `ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x7e57ab1e reqid 1 mode tunnel aead rfc4106(gcm(aes)) 0x${"0".repeat(72)} 128`,
+                "ip -4 rule del pref 219 from 172.16.16.16 ipproto udp sport 500 lookup main",
+                "ip -4 rule add pref 219 from 172.16.16.16 ipproto udp sport 500 lookup main",
+                "ip -4 rule del pref 219 from 172.16.16.16 ipproto udp sport 4500 lookup main",
+                "ip -4 rule add pref 219 from 172.16.16.16 ipproto udp sport 4500 lookup main",
+                "charon",
+                "swanctl --load-all --noprompt",
+            ]);
+            const log = run.out();
+            expect(log).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ vnetlab\[gateway-a\] starting gateway-a \(gateway\)$/m);
+            expect(log).to.include("vnetlab[gateway-a] dataplane=libipsec (the kernel refuses an ESP SA: userspace kernel-libipsec)\n");
+            expect(log).to.include("vnetlab[gateway-a] tunnel a-s: initiator toward 172.30.30.30, start_action=trap\n");
+            expect(fs.readFileSync(path.join(run.dir, "run/dataplane"), "utf8")).to.equal("libipsec\n");
+            expect(fs.readlinkSync(path.join(run.dir, "run/strongswan-conf"))).to.equal(path.join(run.dir, "run/strongswan-conf-libipsec"));
+            expect(fs.existsSync(path.join(run.dir, "run/ready"))).to.equal(true);
+            expect(fs.readFileSync(path.join(run.dir, "run/log"), "utf8")).to.equal(log.split("\n").filter((l) => / vnetlab\[/.test(l)).join("\n") + "\n");
+            run.child.kill("SIGTERM");
+            expect(await run.done).to.equal(0);
+            expect(run.out()).to.match(/vnetlab\[gateway-a\] stopped\n$/);
+            expect(fs.existsSync(path.join(run.dir, "run/ready"))).to.equal(false);
+        });
+
+        it("names the router's uplink by elimination and routes out of it, the default route Docker gave", async function () {
+            this.timeout(20000);
+            const raw = JSON.parse(JSON.stringify(loadStackLab("dev")));
+            raw.router = { uplink: true };
+            const plan = planLab(parseLab(raw, "dev"), "dev");
+            const router = nodeOf(plan, "router");
+            const ipv4 = addrLine(1, "lo", "127.0.0.1/8") + router.interfaces.map((i, n) => addrLine(n + 2, `eth${n}`, `${i.docker.ipv4}/24`)).join("")
+                + addrLine(9, `eth${router.interfaces.length}`, "172.17.0.5/16");
+            const run = start(plan, "router", { ipv4, default4: "default via 172.17.0.1 dev eth9\n" });
+            await until(run, /\] ready\n/);
+            const calls = run.calls();
+            const uplink = `eth${router.interfaces.length}`;
+            const at = calls.indexOf(`ip link set dev ${uplink} down`);
+            expect(at, calls.join("\n")).to.be.greaterThan(0);
+            expect(calls.slice(at, at + 3)).to.deep.equal([`ip link set dev ${uplink} down`, `ip link set dev ${uplink} name uplink`, "ip link set dev uplink up"]);
+            expect(calls[calls.length - 1]).to.equal("ip -4 route replace default via 172.17.0.1 dev uplink");
+            run.child.kill("SIGTERM");
+            expect(await run.done).to.equal(0);
+        });
+
+        it("re-addresses an IPv6-only client: flushes Docker's IPv4, IPv6 with nodad, waits for DAD, routes by IPv6", async function () {
+            this.timeout(20000);
+            const plan = planOf("site-to-site-ipv6");
+            const client = nodeOf(plan, "client-a1");
+            const lan = client.interfaces[0];
+            const run = start(plan, "client-a1", { ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`) });
+            await until(run, /\] ready\n/);
+            const calls = run.calls();
+            expect(calls.slice(calls.indexOf("ip link set dev lan up") + 1)).to.deep.equal([
+                "ip -4 addr flush dev lan",
+                ...(lan.docker.ipv6 && lan.docker.ipv6 !== lan.addresses.ipv6!.address ? [`ip -6 addr del ${lan.docker.ipv6}/64 dev lan`] : []),
+                "ip -6 addr replace fc00:4300:a::3/64 dev lan nodad",
+                "ip -4 route show default",
+                "ip -6 route show default",
+                "ip -6 -o addr show scope global tentative",
+                "ip -6 route replace default via fc00:4300:a::2 dev lan",
+            ]);
+            run.child.kill("SIGTERM");
+            expect(await run.done).to.equal(0);
+        });
+
+        it("starts the services and says ready only once their ports answer", async function () {
+            this.timeout(20000);
+            const server = net.createServer();
+            const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+            await listen(0);
+            const port = (server.address() as net.AddressInfo).port;
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+            try {
+                const plan = planOf("dev");
+                const lan = nodeOf(plan, "server-s1").interfaces[0];
+                const run = start(plan, "server-s1", { ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), edit: (c) => c.replace(/^instance web 8080 web$/m, `instance web ${port} web`) });
+                await until(run, /\+ vnetlab-service /);
+                expect(run.out()).to.include(`vnetlab[server-s1] + vnetlab-service --node server-s1 --instance web ${port} web\n`);
+                await new Promise((r) => setTimeout(r, 300));
+                expect(run.out(), "ready before the port answers").to.not.include("] ready");
+                await listen(port);
+                await until(run, /\] ready\n/);
+                expect(run.calls()).to.include(`vnetlab-service --node server-s1 --instance web ${port} web`);
+                run.child.kill("SIGTERM");
+                expect(await run.done).to.equal(0);
+            } finally {
+                server.close();
+            }
+        });
+
+        it("fails with one FAILED line naming the command, and on a config it cannot read", async function () {
+            this.timeout(20000);
+            const plan = planOf("dev");
+            const lan = nodeOf(plan, "client-a1").interfaces[0];
+            const failing = start(plan, "client-a1", { ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), fail: "route replace" });
+            expect(await failing.done).to.equal(1);
+            const failed = failing.out().split("\n").filter((l) => l.includes("] FAILED:"));
+            expect(failed, failing.out()).to.have.length(1);
+            expect(failed[0]).to.match(/vnetlab\[client-a1\] FAILED: line \d+ exited 2: /);
+            expect(failing.out()).to.not.include("] ready");
+
+            const unknown = start(plan, "client-a1", { ipv4: "", edit: (c) => `${c}frobnicate now\n` });
+            expect(await unknown.done).to.equal(1);
+            expect(unknown.out()).to.match(/vnetlab\[client-a1\] FAILED: .*node\.conf line \d+: unknown record 'frobnicate'\n$/);
+
+            const wrong = start(plan, "client-a1", { ipv4: "", edit: (c) => c.replace(/^format .*$/m, "format vnetlab.node-conf/0") });
+            expect(await wrong.done).to.equal(1);
+            expect(wrong.out()).to.include("format vnetlab.node-conf/0, this program reads vnetlab.node-conf/1");
+            expect(execFileSync("bash", ["-n", PROGRAM]).toString()).to.equal("");
+        });
+    });
+});
