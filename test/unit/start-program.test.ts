@@ -52,7 +52,13 @@ describe("the image's start program", () => {
         const dirs: string[] = [];
         const children: ChildProcess[] = [];
         after(() => {
-            for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+            for (const c of children) {
+                try {
+                    process.kill(-c.pid!, "SIGKILL"); // the node's whole group, stand-ins included
+                } catch {
+                    // already gone
+                }
+            }
             for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
         });
 
@@ -75,6 +81,7 @@ exit 0
         const FAKE_CHARON = `#!/usr/bin/python3
 import os, signal, socket, sys
 open(os.environ["FAKE"] + "/calls", "a").write("charon\\n")
+open(os.environ["FAKE"] + "/charon.pid", "w").write(str(os.getpid()))
 s = socket.socket(socket.AF_UNIX); s.bind(os.environ["FAKE_VICI"]); s.listen(1)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 signal.pause()
@@ -103,14 +110,35 @@ signal.pause()
             fs.writeFileSync(path.join(dir, "node.conf"), conf);
             fs.writeFileSync(path.join(dir, "calls"), "");
             let out = "";
+            // A process group of its own, as in a container: tini -g signals the whole group.
             const child = spawn("bash", [PROGRAM, path.join(dir, "node.conf")], {
                 env: { PATH: `${bin}:${process.env.PATH}`, FAKE: dir, FAKE_VICI: `${dir}/run/vici`, FAKE_FAIL: options.fail ?? "no-such-word", ...options.env },
+                detached: true,
             });
             children.push(child);
             child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
             child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
             const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
             return { calls: () => fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n"), out: () => out, child, dir, done };
+        }
+        /**
+         * What `docker stop` does through tini -g: SIGTERM to the node's whole
+         * process group. Resolves with how the program (or what stands in for
+         * it once the node is up) ended, once no process of the group is left.
+         */
+        async function stop(started: Started): Promise<string> {
+            const ended = new Promise<string>((resolve) => started.child.on("exit", (code, signal) => resolve(signal ?? `exit ${code}`)));
+            process.kill(-started.child.pid!, "SIGTERM");
+            const how = await ended;
+            for (let i = 0; i < 100; i++) {
+                try {
+                    process.kill(-started.child.pid!, 0);
+                } catch {
+                    return how;
+                }
+                await new Promise((r) => setTimeout(r, 20));
+            }
+            throw new Error("processes of the node's group outlived SIGTERM");
         }
         async function until(started: Started, pattern: RegExp, ms = 10000): Promise<void> {
             const deadline = Date.now() + ms;
@@ -121,7 +149,7 @@ signal.pause()
         }
         const addrLine = (index: number, dev: string, cidr: string) => `${index}: ${dev}@if${index + 10}    inet ${cidr} brd 0.0.0.0 scope global ${dev}\\       valid_lft forever preferred_lft forever\n`;
 
-        it("configures a gateway in the planned order: firewall, names by Docker's address, lab addresses, routes, IPsec; logs ready; exits 0 on SIGTERM", async function () {
+        it("configures a gateway in the planned order: firewall, names by Docker's address, lab addresses, routes, IPsec; logs ready; stops on SIGTERM", async function () {
             this.timeout(20000);
             const plan = planOf("host-to-host");
             const gw = nodeOf(plan, "gateway-a");
@@ -159,10 +187,21 @@ signal.pause()
             expect(fs.readlinkSync(path.join(run.dir, "run/strongswan-conf"))).to.equal(path.join(run.dir, "run/strongswan-conf-libipsec"));
             expect(fs.existsSync(path.join(run.dir, "run/ready"))).to.equal(true);
             expect(fs.readFileSync(path.join(run.dir, "run/log"), "utf8")).to.equal(log.split("\n").filter((l) => / vnetlab\[/.test(l)).join("\n") + "\n");
-            run.child.kill("SIGTERM");
-            expect(await run.done).to.equal(0);
-            expect(run.out()).to.match(/vnetlab\[gateway-a\] stopped\n$/);
-            expect(fs.existsSync(path.join(run.dir, "run/ready"))).to.equal(false);
+            // Up, the program has handed over to a small watcher of charon; SIGTERM ends both (tini -e 143 makes it exit 0).
+            expect(await stop(run)).to.equal("SIGTERM");
+        });
+
+        it("once up, reports the end of its one long-running process as a failure and exits 1", async function () {
+            this.timeout(20000);
+            const plan = planOf("dev");
+            const gw = nodeOf(plan, "gateway-a");
+            const ipv4 = gw.interfaces.map((i, n) => addrLine(n + 2, `eth${n}`, `${i.docker.ipv4}/24`)).join("");
+            const run = start(plan, "gateway-a", { ipv4 });
+            await until(run, /\] ready\n/);
+            process.kill(Number(fs.readFileSync(path.join(run.dir, "charon.pid"), "utf8")), "SIGKILL");
+            expect(await run.done).to.equal(1);
+            expect(run.out()).to.match(/vnetlab\[gateway-a\] FAILED: process \d+ ended; see the logs above\n$/);
+            expect(fs.readFileSync(path.join(run.dir, "run/log"), "utf8")).to.match(/FAILED: process \d+ ended/);
         });
 
         it("names the router's uplink by elimination and routes out of it, the default route Docker gave", async function () {
@@ -181,8 +220,7 @@ signal.pause()
             expect(at, calls.join("\n")).to.be.greaterThan(0);
             expect(calls.slice(at, at + 3)).to.deep.equal([`ip link set dev ${uplink} down`, `ip link set dev ${uplink} name uplink`, "ip link set dev uplink up"]);
             expect(calls[calls.length - 1]).to.equal("ip -4 route replace default via 172.17.0.1 dev uplink");
-            run.child.kill("SIGTERM");
-            expect(await run.done).to.equal(0);
+            expect(await stop(run)).to.equal("SIGTERM");
         });
 
         it("re-addresses an IPv6-only client: flushes Docker's IPv4, IPv6 with nodad, waits for DAD, routes by IPv6", async function () {
@@ -202,8 +240,7 @@ signal.pause()
                 "ip -6 -o addr show scope global tentative",
                 "ip -6 route replace default via fc00:4300:a::2 dev lan",
             ]);
-            run.child.kill("SIGTERM");
-            expect(await run.done).to.equal(0);
+            expect(await stop(run)).to.equal("SIGTERM");
         });
 
         it("starts the services and says ready only once their ports answer", async function () {
@@ -224,8 +261,7 @@ signal.pause()
                 await listen(port);
                 await until(run, /\] ready\n/);
                 expect(run.calls()).to.include(`vnetlab-service --node server-s1 --instance web ${port} web`);
-                run.child.kill("SIGTERM");
-                expect(await run.done).to.equal(0);
+                expect(await stop(run)).to.equal("SIGTERM");
             } finally {
                 server.close();
             }
