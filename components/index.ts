@@ -1,4 +1,4 @@
-export { Lab, LabArgs } from "./lab";
+export { Lab, LabArgs, nodeImage } from "./lab";
 export { Site, SiteArgs } from "./site";
 export { Gateway, GatewayArgs } from "./gateway";
 export { Router, RouterArgs } from "./router";

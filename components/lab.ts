@@ -15,6 +15,15 @@ export interface LabArgs {
     readonly imageContext?: string;
 }
 
+/** The node image every container of a lab runs, built from `context` (relative to the project). */
+export function nodeImage(name: string, image: LabPlan["image"], context = "./image", opts: pulumi.CustomResourceOptions = {}): docker.Image {
+    return new docker.Image(name, {
+        imageName: image.name,
+        build: { context, dockerfile: `${context}/Dockerfile`, network: image.buildNetwork },
+        skipPush: true,
+    }, opts);
+}
+
 /** A whole lab: the node image, one Site per site, the Router, one VpnTunnel per tunnel, the Pki when certificates are used. */
 export class Lab extends pulumi.ComponentResource {
     readonly nodes: pulumi.Output<NodeRow[]>;
@@ -24,17 +33,8 @@ export class Lab extends pulumi.ComponentResource {
     constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vnetlab:index:Lab", name, {}, opts);
         const { plan } = args;
-        const image = new docker.Image(`${name}-node-image`, {
-            imageName: plan.image.name,
-            build: {
-                context: args.imageContext ?? "./image",
-                dockerfile: `${args.imageContext ?? "./image"}/Dockerfile`,
-                network: plan.image.buildNetwork,
-            },
-            skipPush: true,
-        }, { parent: this });
         // The local image ID: a rebuilt image replaces the nodes, an unchanged one does not.
-        const imageRef = image.repoDigest;
+        const imageRef = nodeImage(`${name}-node-image`, plan.image, args.imageContext, { parent: this }).repoDigest;
 
         const psks: Record<string, pulumi.Output<string>> = {};
         for (const t of plan.tunnels) {

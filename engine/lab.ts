@@ -4,7 +4,7 @@
 // `npm run lab`, `npm run bench` and the end-to-end tests.
 import * as pulumi from "@pulumi/pulumi";
 import { DockerMockEngine } from "./docker-engine";
-import { Lab } from "../components";
+import { Lab, nodeImage } from "../components";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
@@ -55,4 +55,18 @@ export async function deploy(stack: string, source: { lab: unknown } | { plan: L
         // Late rejections of a failed run arrive after the throw; keep swallowing those.
         if (engine.errors.length === 0) process.off("unhandledRejection", registrationFailed);
     }
+}
+
+/**
+ * An empty stack's up: the engine's cost that does not depend on the lab
+ * (Pulumi's runtime, checking the node image against Docker's build cache),
+ * in seconds. The bench reports it on its own line.
+ */
+export async function upEmpty(stack: string, image: LabPlan["image"]): Promise<number> {
+    const started = Date.now();
+    const engine = new DockerMockEngine();
+    pulumi.runtime.setMocks(engine, "vnetlab", stack, false);
+    await engine.output(nodeImage(`${stack}-node-image`, image).repoDigest);
+    await engine.destroyAll();
+    return (Date.now() - started) / 1000;
 }

@@ -32,7 +32,7 @@ export async function plotSvg(points: readonly PlotPoint[], title: string): Prom
         encoding: {
             x: { field: "branches", type: "quantitative", title: "branch sites (hub-and-spoke)" },
             y: { field: "seconds", type: "quantitative", title: "seconds" },
-            color: { field: "measure", type: "nominal", title: null, sort: ["floor (bare docker run)", "boot", "verify", "teardown"] },
+            color: { field: "measure", type: "nominal", title: null, legend: { labelLimit: 400 }, sort: ["floor (bare docker run)", "boot", "verify", "teardown"] },
         },
     }).spec;
     return new vega.View(vega.parse(spec), { renderer: "none" }).toSVG();
