@@ -29,6 +29,8 @@ interface Row {
     readonly bootSeconds: number;
     readonly verifySeconds: number;
     readonly checks: { readonly passed: number; readonly total: number };
+    /** Each failed check with what it observed: a bench that fails a check has not measured a working lab. */
+    readonly failed: readonly string[];
     readonly deadline: ProbeDeadline | undefined;
     readonly teardownSeconds: number;
     readonly floorTeardownSeconds: number;
@@ -81,6 +83,7 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
             nodes: plan.nodes.length, segments: plan.segments.length,
             floorSeconds: floor.bootSeconds, bootSeconds, verifySeconds,
             checks: { passed: results.filter((r) => r.pass).length, total: results.length },
+            failed: results.filter((r) => !r.pass).map((r) => `${r.id}: expected ${r.expected}; observed ${r.observed} (${r.seconds.toFixed(1)}s)`),
             deadline, teardownSeconds, floorTeardownSeconds: floor.teardownSeconds, memoryMiB: memory,
             leftovers: await deployed.engine.leftovers(),
         };
@@ -138,6 +141,7 @@ async function main(): Promise<number> {
     console.log(`engine fixed cost (an empty stack's up: Pulumi's runtime and the node image check): ${fixedSeconds.toFixed(2)} s\n`);
     console.log(table(rows, fixedSeconds));
     for (const r of rows.filter((x) => x.deadline)) console.log(`${r.lab}: must-not-reach deadline ${r.deadline!.seconds} s (${r.deadline!.why})`);
+    for (const r of rows) for (const f of r.failed) console.log(`${r.lab} FAILED ${f}`);
     const left = rows.filter((r) => r.leftovers.length > 0);
     for (const r of left) console.log(`${r.lab} LEFT BEHIND: ${r.leftovers.join(", ")}`);
     console.log("\nseed paper (Docker Compose, fresh boot incl. building the environment): 75 s, 278 MB peak");
