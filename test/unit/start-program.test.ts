@@ -71,6 +71,7 @@ case "$*" in
     "-6 route show default" | "-6 -o addr show scope global tentative") ;;
     "xfrm state add"*) exit 1 ;;
     "link show dev "*) exit 1 ;;
+    "-6 -o addr show dev "*" scope link") cat "$FAKE/link-local-$6" 2>/dev/null || true ;;
     "link set dev "*" name "*) sed -i -E "s/^([0-9]+: )$4(@[^ ]*)? /\1$6 /" "$FAKE/ipv4" ;;
 esac
 case " $* " in *" $FAKE_FAIL "*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;; esac
@@ -90,7 +91,11 @@ signal.pause()
         interface Started { readonly calls: () => string[]; readonly out: () => string; readonly child: ChildProcess; readonly dir: string; readonly done: Promise<number | null> }
 
         /** Renders the node's config with its paths moved into a scratch directory and starts the program on it. */
-        function start(plan: LabPlan, name: string, options: { ipv4: string; default4?: string; fail?: string; edit?: (conf: string) => string; env?: Record<string, string> }): Started {
+        function start(plan: LabPlan, name: string, options: {
+            ipv4: string; default4?: string; fail?: string; edit?: (conf: string) => string; env?: Record<string, string>;
+            /** The IPv6 link-local address per Docker interface name, where the link has one. */
+            linkLocal?: Record<string, string>;
+        }): Started {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-start-"));
             dirs.push(dir);
             const bin = path.join(dir, "bin");
@@ -104,6 +109,9 @@ signal.pause()
             write("charon", FAKE_CHARON);
             fs.writeFileSync(path.join(dir, "ipv4"), options.ipv4);
             if (options.default4) fs.writeFileSync(path.join(dir, "default4"), options.default4);
+            for (const [dev, cidr] of Object.entries(options.linkLocal ?? {})) {
+                fs.writeFileSync(path.join(dir, `link-local-${dev}`), `2: ${dev}    inet6 ${cidr} scope link \\       valid_lft forever preferred_lft forever\n`);
+            }
             // The config is data: its paths point wherever the reader wants them.
             let conf = renderNodeConf(nodeOf(plan, name), plan).replace(/^path (\S+) \/\S*$/gm, (_, key: string) => `path ${key} ${dir}/${key === "charon" ? "bin/charon" : `run/${key}`}`);
             conf = options.edit ? options.edit(conf) : conf;
@@ -162,8 +170,9 @@ signal.pause()
                 `iptables-restore /etc/vnetlab/firewall.v4`,
                 `ip6tables-restore /etc/vnetlab/firewall.v6`,
                 "ip -o -4 addr show",
-                "ip link set dev eth1 down", "ip link set dev eth1 name lan", "ip link set dev lan up",
-                "ip link set dev eth0 down", "ip link set dev eth0 name isp", "ip link set dev isp up",
+                // No IPv6 link-local to keep (an IPv4 lab): the links come up as they are.
+                "ip -6 -o addr show dev eth1 scope link", "ip link set dev eth1 down", "ip link set dev eth1 name lan", "ip link set dev lan up",
+                "ip -6 -o addr show dev eth0 scope link", "ip link set dev eth0 down", "ip link set dev eth0 name isp", "ip link set dev isp up",
                 `ip -4 addr del ${lan.docker.ipv4}/24 dev lan`,
                 "ip -4 addr replace 10.1.0.1/16 dev lan",
                 "ip -4 addr replace 10.1.0.99/16 dev lan",
@@ -228,10 +237,14 @@ signal.pause()
             const plan = planOf("site-to-site-ipv6");
             const client = nodeOf(plan, "client-a1");
             const lan = client.interfaces[0];
-            const run = start(plan, "client-a1", { ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`) });
+            const run = start(plan, "client-a1", { ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), linkLocal: { eth0: "fe80::42:c6ff:fe12:103/64" } });
             await until(run, /\] ready\n/);
             const calls = run.calls();
-            expect(calls.slice(calls.indexOf("ip link set dev lan up") + 1)).to.deep.equal([
+            // The link keeps the link-local address it had, without a second of DAD after the rename.
+            expect(calls.slice(calls.indexOf("ip link set dev eth0 name lan"), calls.indexOf("ip link set dev lan up") + 2)).to.deep.equal([
+                "ip link set dev eth0 name lan", "ip link set dev lan addrgenmode none", "ip link set dev lan up", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
+            ]);
+            expect(calls.slice(calls.indexOf("ip link set dev lan up") + 2)).to.deep.equal([
                 "ip -4 addr flush dev lan",
                 ...(lan.docker.ipv6 && lan.docker.ipv6 !== lan.addresses.ipv6!.address ? [`ip -6 addr del ${lan.docker.ipv6}/64 dev lan`] : []),
                 "ip -6 addr replace fc00:4300:a::3/64 dev lan nodad",
