@@ -12,6 +12,16 @@ export type WireSpec = Extract<CheckSpec, { kind: "wire" }>;
 
 const PCAP = "/tmp/vnetlab-verify.pcap";
 const PIDFILE = "/tmp/vnetlab-verify.pid";
+/** tcpdump's closing words: how many packets the kernel dropped before it read them. */
+const STATS = "/tmp/vnetlab-verify.stats";
+/**
+ * A router of a hundred links sees every tunnel's packets at once while the
+ * host is busy; with the default 2 MiB ring the kernel dropped some (a wire
+ * check saw 0 ESP packets of a tunnel whose request was answered).
+ */
+const CAPTURE_BUFFER_KIB = 32768;
+/** Enough for the headers and the start of an HTTP request, where a marker would show. */
+const SNAPLEN = 512;
 /** Stops a capture left by an earlier run, and waits until it is gone (the image has no pkill). */
 const STOP_CAPTURE = `[ -s ${PIDFILE} ] && kill -INT "$(cat ${PIDFILE})" 2>/dev/null; ` +
     `for i in $(seq 100); do [ -s ${PIDFILE} ] && kill -0 "$(cat ${PIDFILE})" 2>/dev/null || break; sleep 0.05; done; rm -f ${PIDFILE}`;
@@ -32,7 +42,7 @@ export const runWireChecks = (timings: Timings): RunKind<WireSpec> => async (spe
 
     await ctx.exec(router, ["sh", "-c", `${STOP_CAPTURE}; rm -f ${PCAP}; true`]);
     await execDetached(ctx.docker, ctx.containerOf(router), ["sh", "-c",
-        `echo $$ >${PIDFILE}; exec timeout ${ctx.timeoutSeconds} tcpdump -i any -nn -U --immediate-mode -Z root -w ${PCAP}`]);
+        `echo $$ >${PIDFILE}; exec timeout ${ctx.timeoutSeconds} tcpdump -i any -nn -U --immediate-mode -B ${CAPTURE_BUFFER_KIB} -s ${SNAPLEN} -Z root -w ${PCAP} 2>${STATS}`]);
     // tcpdump writes the file's header once it captures.
     const capturing = await ctx.exec(router, ["sh", "-c", `for i in $(seq 100); do [ -s ${PCAP} ] && exit 0; sleep 0.05; done; exit 1`]);
     try {
@@ -46,8 +56,10 @@ export const runWireChecks = (timings: Timings): RunKind<WireSpec> => async (spe
         await ctx.exec(router, ["sh", "-c", `sleep ${SETTLE_SECONDS}; ${STOP_CAPTURE}`]);
     }
     const read = await ctx.exec(router, ["sh", "-c",
-        `tcpdump -nn -r ${PCAP} 2>/dev/null; for m in ${[...markers.values()].join(" ")}; do echo "marker $m $(grep -a -c $m ${PCAP})"; done; rm -f ${PCAP}`]);
-    const lines = read.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("marker "));
+        `tcpdump -nn -r ${PCAP} 2>/dev/null; for m in ${[...markers.values()].join(" ")}; do echo "marker $m $(grep -a -c $m ${PCAP})"; done; ` +
+        `echo "dropped $(awk '/dropped by kernel/ { print $1 }' ${STATS})"; rm -f ${PCAP} ${STATS}`]);
+    const lines = read.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("marker ") && !l.startsWith("dropped "));
+    const dropped = Number(/^dropped (\d+)$/m.exec(read.stdout)?.[1] ?? 0);
     const seenMarkers = new Set([...read.stdout.matchAll(/^marker (\S+) (\d+)$/gm)].filter((m) => m[2] !== "0").map((m) => m[1]));
     const seconds = (Date.now() - started) / 1000;
 
@@ -63,7 +75,8 @@ export const runWireChecks = (timings: Timings): RunKind<WireSpec> => async (spe
             const ok = answered.get(s) === true;
             return {
                 expected,
-                observed: `${esp} ESP packet(s), ${plaintext} plaintext packet(s), marker ${markerSeen ? "SEEN" : "absent"}; request ${ok ? "answered" : "failed"}`,
+                observed: `${esp} ESP packet(s), ${plaintext} plaintext packet(s), marker ${markerSeen ? "SEEN" : "absent"}; request ${ok ? "answered" : "failed"}` +
+                    (dropped > 0 ? `; the capture lost ${dropped} packet(s)` : ""),
                 pass: ok && esp >= 2 && plaintext === 0 && !markerSeen,
             };
         }).then((o) => ({ ...o, seconds })));
