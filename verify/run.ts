@@ -43,7 +43,8 @@ export interface RunOptions {
 type Of<K extends CheckSpec["kind"]> = Extract<CheckSpec, { kind: K }>;
 
 export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], options: RunOptions): Promise<CheckResult[]> {
-    const containerOf = (node: string) => plan.nodes.find((n) => n.name === node)!.containerName;
+    const containers = new Map(plan.nodes.map((n) => [n.name, n.containerName]));
+    const containerOf = (node: string) => containers.get(node)!;
     const timeoutSeconds = options.timeoutSeconds ?? 20;
     const ctx: CheckContext = {
         plan, docker: options.docker, timeoutSeconds, containerOf,
@@ -54,6 +55,7 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
         return plan.nodes.find((n) => n.role === "gateway" && n.site === site)?.name;
     };
     const results = new Map<CheckSpec, CheckResult>();
+    const indexOf = new Map(specs.map((s, i) => [s, i]));
     const done = (spec: CheckSpec, outcome: Outcome) => {
         const nodes = spec.kind === "sa" ? [spec.gateway] : [spec.from, gatewayOf(spec.from)].filter((n): n is string => n !== undefined);
         const result: CheckResult = {
@@ -62,7 +64,7 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
             ...("target" in spec && spec.target !== undefined ? { target: spec.target } : {}),
         };
         results.set(spec, result);
-        options.onProgress?.(specs.indexOf(spec), specs.length, spec);
+        options.onProgress?.(indexOf.get(spec)!, specs.length, spec);
         options.onResult?.(result);
     };
     const ofKind = <K extends CheckSpec["kind"]>(kind: K) => specs.filter((s): s is Of<K> => s.kind === kind);
