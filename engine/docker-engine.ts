@@ -143,7 +143,7 @@ function isUnset(v: unknown): boolean {
 function rejectUnsupported(type: string, inputs: Record<string, unknown>, supported: ReadonlySet<string>): void {
     const extra = Object.keys(inputs).filter((k) => !supported.has(k) && !isUnset(inputs[k]));
     if (extra.length > 0) {
-        throw new Error(`${type} input(s) ${extra.join(", ")} not implemented by the mock engine; add them to test/support/docker-engine.ts`);
+        throw new Error(`${type} input(s) ${extra.join(", ")} not implemented by the mock engine; add them to engine/docker-engine.ts`);
     }
 }
 
@@ -973,7 +973,7 @@ export async function purgeByName(docker: Docker, names: { containers?: readonly
         removed.push(`network ${name}`);
         const parent = info.Options?.parent;
         if (parent && /^vl[0-9a-f]{8}a$/.test(parent) && linkExists(parent)) {
-            await ip("link", "del", parent);
+            await deleteLink(parent);
             removed.push(`veth ${parent}`);
         }
     });

@@ -3,12 +3,7 @@
 // so far. On a terminal one line that keeps changing; elsewhere (CI logs,
 // pipes) one plain line as each step completes.
 import type { LabPlan } from "../plan/types";
-
-export interface ProgressStream {
-    readonly isTTY?: boolean;
-    readonly columns?: number;
-    write(text: string): unknown;
-}
+import type { ProgressStream } from "../verify/progress";
 
 export interface LabProgress {
     readonly created: (type: string, name: string) => void;

@@ -5,6 +5,7 @@
 import type { CheckSpec } from "./derive";
 import type { CheckResult } from "./run";
 
+/** Where progress goes: stderr, or anything shaped like it (tests). */
 export interface ProgressStream {
     readonly isTTY?: boolean;
     readonly columns?: number;

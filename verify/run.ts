@@ -8,7 +8,7 @@ import type { LabPlan } from "../plan/types";
 import type { CheckSpec } from "./derive";
 import { execIn } from "./exec";
 import { CHARON_LOG, START_LOG } from "../configs/paths";
-import type { CheckContext, Outcome, RunKind, Timings } from "./checks/context";
+import type { CheckContext, Outcome, RunKind } from "./checks/context";
 import { runServiceChecks } from "./checks/service";
 import { runSaChecks } from "./checks/sa";
 import { runWireChecks } from "./checks/wire";
@@ -70,11 +70,11 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
     const ofKind = <K extends CheckSpec["kind"]>(kind: K) => specs.filter((s): s is Of<K> => s.kind === kind);
     const run = <K extends CheckSpec["kind"]>(kind: K, runKind: RunKind<Of<K>>) => runKind(ofKind(kind), ctx, done);
 
-    const timings: Timings = { connectSeconds: [] };
+    const connectSeconds: number[] = [];
     await run("service", runServiceChecks);
     await run("sa", runSaChecks);
-    await run("wire", runWireChecks(timings));
-    const deadline = probeDeadline(timings.connectSeconds);
+    await run("wire", runWireChecks(connectSeconds));
+    const deadline = probeDeadline(connectSeconds);
     options.onDeadline?.(deadline);
     await run("probe", runProbeChecks(deadline));
     return specs.map((s) => results.get(s)!);

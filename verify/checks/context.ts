@@ -50,14 +50,3 @@ export async function bounded(seconds: number, expected: string, check: () => Pr
 
 export const httpUrl = (address: string, port: number, path: string) => `http://${address.includes(":") ? `[${address}]` : address}:${port}/${path}`;
 
-/** curl's -w line with the TCP connect time: what a round trip through the lab costs. */
-export const CONNECT_TIME = "\\nvnetlab-connect-seconds=%{time_connect}\\n";
-export const connectSeconds = (curlStdout: string): number | undefined => {
-    const seconds = Number(/^vnetlab-connect-seconds=([\d.]+)$/m.exec(curlStdout)?.[1]);
-    return seconds > 0 ? seconds : undefined;
-};
-
-/** Round trips measured by requests that found their tunnels up. */
-export interface Timings {
-    readonly connectSeconds: number[];
-}

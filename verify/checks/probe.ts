@@ -39,7 +39,10 @@ const REACHED = new Set(["open", "refused", "answered", "reply"]);
 
 export const runProbeChecks = (deadline: ProbeDeadline): RunKind<ProbeSpec> => async (specs, ctx, done) => {
     const bySource = new Map<string, ProbeSpec[]>();
-    for (const s of specs) bySource.set(s.from, [...(bySource.get(s.from) ?? []), s]);
+    for (const s of specs) {
+        const batch = bySource.get(s.from);
+        if (batch) batch.push(s); else bySource.set(s.from, [s]);
+    }
     await eachLimited([...bySource.values()], EXEC_CONCURRENCY, async (batch) => {
         const waits = batch.map((s) => (s.expect === "reach" ? REACH_SECONDS : deadline.seconds));
         const tokens = batch.map((s, i) => `${s.protocol},${s.address},${s.port ?? ""},${waits[i]}`);

@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import type { CheckSpec } from "../derive";
 import { execDetached } from "../exec";
-import { CONNECT_TIME, EXEC_CONCURRENCY, RunKind, Timings, bounded, connectSeconds, eachLimited, httpUrl } from "./context";
+import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited, httpUrl } from "./context";
 
 export type WireSpec = Extract<CheckSpec, { kind: "wire" }>;
 
@@ -25,6 +25,12 @@ const SNAPLEN = 512;
 /** Stops a capture left by an earlier run, and waits until it is gone (the image has no pkill). */
 const STOP_CAPTURE = `[ -s ${PIDFILE} ] && kill -INT "$(cat ${PIDFILE})" 2>/dev/null; ` +
     `for i in $(seq 100); do [ -s ${PIDFILE} ] && kill -0 "$(cat ${PIDFILE})" 2>/dev/null || break; sleep 0.05; done; rm -f ${PIDFILE}`;
+/** curl's -w line with the TCP connect time: what a round trip through the lab costs. */
+const CONNECT_TIME = "\\nvnetlab-connect-seconds=%{time_connect}\\n";
+const connectTimeOf = (curlStdout: string): number | undefined => {
+    const seconds = Number(/^vnetlab-connect-seconds=([\d.]+)$/m.exec(curlStdout)?.[1]);
+    return seconds > 0 ? seconds : undefined;
+};
 /** Packets still in flight when the last answer arrived (an ACK, a FIN) land in the capture within this. */
 const SETTLE_SECONDS = 0.3;
 
@@ -32,8 +38,11 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** A tcpdump line names an address followed by ".port", ":" or a space; a longer address must not match. */
 const mentions = (line: string, address: string) => new RegExp(`(^|\\s)${escape(address)}([.:,\\s]|$)`).test(line);
 
-/** The wire's requests find their tunnels up, so their connect times are the lab's round trip. */
-export const runWireChecks = (timings: Timings): RunKind<WireSpec> => async (specs, ctx, done) => {
+/**
+ * The wire's requests find their tunnels up, so their connect times are the
+ * lab's round trip: each one that connected adds its time to `connectSeconds`.
+ */
+export const runWireChecks = (connectSeconds: number[]): RunKind<WireSpec> => async (specs, ctx, done) => {
     if (specs.length === 0) return;
     const router = ctx.plan.nodes.find((n) => n.role === "router")!.name;
     const started = Date.now();
@@ -49,8 +58,8 @@ export const runWireChecks = (timings: Timings): RunKind<WireSpec> => async (spe
         await eachLimited(specs, EXEC_CONCURRENCY, async (s) => {
             const r = await ctx.exec(s.from, ["curl", "-sS", "-g", "-m", "10", "-w", CONNECT_TIME, httpUrl(s.address, s.port, markers.get(s)!)]);
             answered.set(s, r.exitCode === 0);
-            const connect = connectSeconds(r.stdout);
-            if (r.exitCode === 0 && connect !== undefined) timings.connectSeconds.push(connect);
+            const connect = connectTimeOf(r.stdout);
+            if (r.exitCode === 0 && connect !== undefined) connectSeconds.push(connect);
         });
     } finally {
         await ctx.exec(router, ["sh", "-c", `sleep ${SETTLE_SECONDS}; ${STOP_CAPTURE}`]);
