@@ -6,6 +6,7 @@
 // branches for the hub-and-spoke labs). Figures are wall-clock on a shared
 // machine: compare the rows of one run.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { deploy, upEmpty } from "../engine/lab";
@@ -63,7 +64,7 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
     const floor = await measureFloor(docker, plan, plan.image.name);
     process.stderr.write(` ${floor.bootSeconds.toFixed(1)} s; boot ...`);
     const t0 = Date.now();
-    const deployed = await deploy(lab, { lab: config });
+    const deployed = await deploy(lab, { plan });
     const bootSeconds = since(t0);
     try {
         process.stderr.write(` ${bootSeconds.toFixed(1)} s; verify ...`);
@@ -106,8 +107,8 @@ function table(rows: readonly Row[], fixedSeconds: number): string {
     const header = ["lab", "nodes", "segments", "floor s", "boot s", "boot/floor", "(boot-fixed)/floor", "verify s", "verify s/site", "checks", "deadline s", "teardown s", "memory MiB", "MiB/node"];
     const lines = rows.map((r) => [r.lab, String(r.nodes), String(r.segments), r.floorSeconds.toFixed(1), r.bootSeconds.toFixed(1), (r.bootSeconds / r.floorSeconds).toFixed(2),
         ((r.bootSeconds - fixedSeconds) / r.floorSeconds).toFixed(2),
-            r.verifySeconds.toFixed(1), (r.verifySeconds / r.sites).toFixed(2), `${r.checks.passed}/${r.checks.total}`, r.deadline ? r.deadline.seconds.toFixed(2) : "-",
-            r.teardownSeconds.toFixed(1), r.memoryMiB.toFixed(1), (r.memoryMiB / r.nodes).toFixed(2)]);
+        r.verifySeconds.toFixed(1), (r.verifySeconds / r.sites).toFixed(2), `${r.checks.passed}/${r.checks.total}`, r.deadline ? r.deadline.seconds.toFixed(2) : "-",
+        r.teardownSeconds.toFixed(1), r.memoryMiB.toFixed(1), (r.memoryMiB / r.nodes).toFixed(2)]);
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
     return [header, ...lines].map((line) => line.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
 }
@@ -147,7 +148,7 @@ async function main(): Promise<number> {
     console.log("\nseed paper (Docker Compose, fresh boot incl. building the environment): 75 s, 278 MB peak");
 
     fs.mkdirSync(values.out, { recursive: true });
-    const stamp = { date: new Date().toISOString(), cpus: (await import("os")).cpus().length, engineFixedSeconds: fixedSeconds };
+    const stamp = { date: new Date().toISOString(), cpus: os.cpus().length, engineFixedSeconds: fixedSeconds };
     fs.writeFileSync(path.join(values.out, "bench.json"), `${JSON.stringify({ ...stamp, rows }, null, 2)}\n`);
     const points: PlotPoint[] = rows.filter((r) => r.branches !== undefined).flatMap((r) => [
         { branches: r.branches!, measure: "floor (bare docker run)", seconds: r.floorSeconds },
