@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { LabPlan } from "../plan/types";
 import { LabManifest, NodeRow, TunnelRow, manifestOf, nodeRows, tunnelRows } from "../plan/summary";
 import { Router } from "./router";
-import { Site } from "./site";
+import { Site, segmentNetwork } from "./site";
 import { VpnTunnel } from "./vpn-tunnel";
 import { Pki } from "./pki";
 
@@ -24,7 +24,11 @@ export function nodeImage(name: string, image: LabPlan["image"], context = "./im
     }, opts);
 }
 
-/** A whole lab: the node image, one Site per site, the Router, one VpnTunnel per tunnel, the Pki when certificates are used. */
+/**
+ * A whole lab: the node image, the shared segments, one Site per site, the
+ * Router when some segment has one, one VpnTunnel per tunnel, the Pki when
+ * certificates are used.
+ */
 export class Lab extends pulumi.ComponentResource {
     readonly nodes: pulumi.Output<NodeRow[]>;
     readonly tunnels: pulumi.Output<TunnelRow[]>;
@@ -44,16 +48,25 @@ export class Lab extends pulumi.ComponentResource {
         }
 
         const pki = plan.pki ? new Pki(`${name}-pki`, { pki: plan.pki }, { parent: this }) : undefined;
-        const sites = [...new Set(plan.segments.map((s) => s.site))].map(
-            (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks, pki: pki?.gateways }, { parent: this }),
+        // Segments no site owns, which several sites' gateways join.
+        const shared: Record<string, pulumi.Output<string>> = Object.fromEntries(
+            plan.segments.filter((s) => s.site === undefined).map((s) => [s.key, segmentNetwork(plan, s, { parent: this }).name]),
         );
-        const ispNetworks = Object.fromEntries(
-            sites.flatMap((s) => Object.entries(s.networks)).filter(([key]) => plan.segments.find((s) => s.key === key)?.kind === "isp"),
+        const siteNames = [...new Set(plan.segments.flatMap((s) => (s.site !== undefined ? [s.site] : [])))];
+        const sites = siteNames.map(
+            (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks, pki: pki?.gateways, sharedNetworks: shared }, { parent: this }),
         );
-        const router = new Router("router", { lab: plan, image: imageRef, networks: ispNetworks }, { parent: this });
+        const routerNode = plan.nodes.find((n) => n.role === "router");
+        const allNetworks: Record<string, pulumi.Output<string>> = { ...shared, ...Object.assign({}, ...sites.map((s) => s.networks)) };
+        const router = routerNode
+            ? new Router("router", {
+                lab: plan, image: imageRef,
+                networks: Object.fromEntries(routerNode.interfaces.map((i) => [i.segment, allNetworks[i.segment]])),
+            }, { parent: this })
+            : undefined;
 
         // Outputs resolve once every node exists, so a reader never sees a lab that is not there.
-        const ready = pulumi.all([router.container.id, ...sites.flatMap((s) => s.containers.map((c) => c.id))]);
+        const ready = pulumi.all([...(router ? [router.container.id] : []), ...sites.flatMap((s) => s.containers.map((c) => c.id))]);
         this.nodes = ready.apply(() => nodeRows(plan));
         this.tunnels = ready.apply(() => tunnelRows(plan));
         this.manifest = ready.apply(() => manifestOf(plan));

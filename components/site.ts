@@ -13,6 +13,8 @@ export interface SiteArgs {
     readonly psks: Readonly<Record<string, pulumi.Output<string>>>;
     /** Credentials per gateway name, from the lab's PKI. */
     readonly pki?: Readonly<Record<string, GatewayPki>>;
+    /** Docker network name per shared segment, made by the Lab: the site's gateway may join one. */
+    readonly sharedNetworks?: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
 export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, opts: pulumi.CustomResourceOptions): docker.Network {
@@ -31,7 +33,7 @@ export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, opts: pulumi.
 
 /** A site: its LAN and ISP link, its gateway and its hosts. */
 export class Site extends pulumi.ComponentResource {
-    /** Docker network name per segment key (lan-<site>, isp-<site>). */
+    /** Docker network name per segment key of the site's own segments (lan-<site>, isp-<site>). */
     readonly networks: Record<string, pulumi.Output<string>>;
     readonly containers: docker.Container[];
 
@@ -46,7 +48,7 @@ export class Site extends pulumi.ComponentResource {
         const nodes = lab.nodes.filter((n) => n.site === site);
         const gatewayNode = nodes.find((n) => n.role === "gateway")!;
         const gateway = new Gateway(`${name}-gateway`, {
-            lab, node: gatewayNode, image: args.image, networks: this.networks, psks: args.psks,
+            lab, node: gatewayNode, image: args.image, networks: { ...args.sharedNetworks, ...this.networks }, psks: args.psks,
             ...(args.pki?.[gatewayNode.name] ? { pki: args.pki[gatewayNode.name] } : {}),
         }, { parent: this });
         this.containers = [

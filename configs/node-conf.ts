@@ -18,7 +18,7 @@
 //   route <family> <destination> <via> <interface>
 //   uplink <name>                    the router's opt-in leg, renamed to <name>
 //   ipsec <libipsec TUN device>      the node runs charon (step 5)
-//   ipsec-ipv6                       a tunnel carries IPv6
+//   ipsec-ipv6                       a tunnel carries IPv6, outside or inside
 //   ike-rule <pref> <source> <udp sport>          libipsec only (see below)
 //   tunnel <name> <initiator|responder> <remote address> <start_action>
 //   instance <service> <port> <label>             step 6
@@ -29,6 +29,7 @@ import {
     START_LOG, STRONGSWAN_CONF, UPLINK_INTERFACE, strongswanConfPath,
 } from "./paths";
 import { gatewayTunnels, startAction } from "./swanctl";
+import { tunnelFamilies } from "../plan/tunnel";
 import { fileText } from "./text";
 
 /** The one format image/vnetlab-start reads; change both together. */
@@ -119,7 +120,7 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
             ["path", "charon-pid", CHARON_PID],
             ["path", "vici", CHARON_VICI],
         );
-        if (tunnels.some((t) => t.tunnel.ipVersion === 6)) records.push(["ipsec-ipv6"]);
+        if (tunnels.some((t) => t.tunnel.ipVersion === 6 || tunnelFamilies(t.tunnel).includes("ipv6"))) records.push(["ipsec-ipv6"]);
         records.push(...ikeRules(node));
         for (const t of tunnels) records.push(["tunnel", t.tunnel.name, t.initiator ? "initiator" : "responder", t.remote.address, startAction(t)]);
     }

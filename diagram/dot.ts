@@ -37,6 +37,7 @@ const ROLE_LOOK: Readonly<Record<Role, Look>> = {
 const SEGMENT_LOOK: Readonly<Record<SegmentPlan["kind"], Look>> = {
     lan: { shape: "box", style: "filled", fill: "#e5e7eb", stroke: "#4b5563" },
     isp: { shape: "box", style: "filled,dashed", fill: "#f5f5f4", stroke: "#78716c" },
+    shared: { shape: "box", style: "filled,dashed", fill: "#fef9c3", stroke: "#a16207" },
 };
 
 const TUNNEL_COLOUR = "#7c3aed";
@@ -72,7 +73,7 @@ function nodeLabel(node: NodePlan): string {
 }
 
 function segmentLabel(segment: SegmentPlan): string {
-    const what = segment.kind === "lan" ? `LAN ${segment.site}` : `ISP link ${segment.site}`;
+    const what = segment.kind === "lan" ? `LAN ${segment.site}` : segment.kind === "isp" ? `ISP link ${segment.site}` : `segment ${segment.key}`;
     const subnets = Object.values(segment.subnets).filter((s): s is string => s !== undefined);
     return `<<b>${html(what)}</b>${subnets.map((s) => `<br/><font point-size="10">${html(s)}</font>`).join("")}>`;
 }
@@ -133,7 +134,9 @@ export function labDot(plan: LabPlan, status?: DiagramStatus): string {
     const router = plan.nodes.find((n) => n.role === "router");
     if (router) out.push(`  ${nodeLine(router)}`);
 
-    const sites = [...new Set(plan.segments.map((s) => s.site))];
+    // Shared segments sit between the sites, like the router.
+    for (const segment of plan.segments.filter((s) => s.kind === "shared")) out.push(`  ${segmentLine(segment)}`);
+    const sites = [...new Set(plan.segments.flatMap((s) => (s.site !== undefined ? [s.site] : [])))];
     const above = sites.length > ONE_ROW_SITES ? new Set(sites.slice(0, Math.floor(sites.length / 2))) : new Set<string>();
     for (const site of sites) {
         const segments = plan.segments.filter((s) => s.site === site);
@@ -155,7 +158,7 @@ export function labDot(plan: LabPlan, status?: DiagramStatus): string {
             const site = segment.site;
             // Top to bottom: router, ISP link, gateway, LAN, hosts. An edge points down that chain.
             const downFromNode = node.role === "router" || (node.role === "gateway" && segment.kind === "lan");
-            const down = above.has(site) ? !downFromNode : downFromNode;
+            const down = site !== undefined && above.has(site) ? !downFromNode : downFromNode;
             out.push(`  ${linkLine(node.name, segment.key, !down)}`);
         }
     }

@@ -18,6 +18,8 @@ export const name = (maxLength: number) =>
 // Linux limits to 15 characters.
 export const SITE_NAME_MAX = 11;
 const nodeName = name(40);
+// A shared segment's name is also the router's interface name on it.
+export const SEGMENT_NAME_MAX = 11;
 const siteName = name(SITE_NAME_MAX);
 
 const ipv4Address = z.string().refine((s) => isAddress("ipv4", s), { error: "is not an IPv4 address" });
@@ -41,17 +43,32 @@ const proposal = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)+$/, {
 });
 
 const port = z.number().int().min(1).max(65535);
+const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
 const host = z.strictObject({
     role: z.enum(["client", "server"]),
     address: addresses.optional(),
 });
 
+/**
+ * The gateway's outside: either a private link of its own to the router
+ * (`subnet`, the seed's shape) or a place on a shared segment (`segment`).
+ * Exactly one of the two; ./validate.ts says so with the path.
+ */
 const ispLink = z.strictObject({
-    subnet: subnets,
+    subnet: subnets.optional(),
+    /** A segment of `segments` the gateway shares with others (strongSwan's "internet" of moon and sun). */
+    segment: name(SEGMENT_NAME_MAX).optional(),
     /** The gateway's address on the link: its "public" address and IKE endpoint. */
     address: addresses.optional(),
-    /** The router's address on the link: the gateway's default route. */
+    /** The router's address on a private link: the gateway's default route. */
+    router: addresses.optional(),
+});
+
+/** A segment several gateways share, e.g. moon and sun's 192.168.0.0/24 with no router between them. */
+const sharedSegment = z.strictObject({
+    subnet: subnets,
+    /** The lab router's address when it joins the segment: then the default route of the gateways on it. */
     router: addresses.optional(),
 });
 
@@ -79,7 +96,14 @@ const tunnel = z.strictObject({
     type: z.enum(["host-to-host", "site-to-site"]),
     /** The two sites; the first one initiates. */
     between: z.tuple([siteName, siteName]),
-    ipVersion: z.union([z.literal(4), z.literal(6)]).default(4),
+    /** The outer family: IKE and ESP travel between the gateways' ISP addresses of this version. */
+    ipVersion: ipVersion.default(4),
+    /**
+     * The inner families: whose LANs the traffic selectors carry (site-to-site).
+     * Defaults to the outer one; [4, 6] is a dual-stack tunnel, [6] over
+     * ipVersion 4 carries IPv6 LANs across IPv4 ISP links.
+     */
+    inner: z.array(ipVersion).min(1).max(2).optional(),
     ike: proposal.default(DEFAULT_IKE_PROPOSAL),
     esp: proposal.default(DEFAULT_ESP_PROPOSAL),
     /** pubkey: X.509 certificates from the lab's PKI (the seed's way); psk: a shared secret per tunnel. */
@@ -94,8 +118,15 @@ const service = z.strictObject({
     /** A host with role server. */
     server: nodeName,
     port: port.default(8080),
-    /** Sites whose gateway forwards its service address to the server through the site's tunnel. */
+    /** The sites whose clients use the service, each through its tunnel(s) to the server's site. */
     sites: z.array(siteName).min(1),
+    /**
+     * gateway: clients connect to their gateway's service address, which the
+     * gateway forwards through the tunnel (the seed's way, and the only one
+     * across host-to-host tunnels); direct: clients connect to the server's
+     * own address, which a site-to-site tunnel carries.
+     */
+    via: z.enum(["gateway", "direct"]).default("gateway"),
     /**
      * Sites behind host-to-host tunnels arrive from indistinguishable LANs, so
      * each gets its own server instance, on this port plus the site's index.
@@ -109,7 +140,7 @@ const check = z.strictObject({
     to: z.string().min(1),
     protocol: z.enum(["tcp", "udp", "icmp"]),
     port: port.optional(),
-    ipVersion: z.union([z.literal(4), z.literal(6)]).default(4),
+    ipVersion: ipVersion.default(4),
     expect: z.enum(["reach", "blocked"]),
 });
 
@@ -145,6 +176,8 @@ export const labSchema = z.strictObject({
             uplink: z.boolean().default(false),
         })
         .default({ name: "router", uplink: false }),
+    /** Segments shared by several sites' gateways; each site still has its own LAN. */
+    segments: z.record(name(SEGMENT_NAME_MAX), sharedSegment).default({}),
     sites: z.record(siteName, site).refine((s) => Object.keys(s).length > 0, { error: "needs at least one site" }),
     tunnels: z.record(name(40), tunnel).default({}),
     services: z.record(name(40), service).default({}),
@@ -168,3 +201,5 @@ export type ServiceConfig = z.infer<typeof service>;
 export type CheckConfig = z.infer<typeof check>;
 export type Addresses = z.infer<typeof addresses>;
 export type Subnets = z.infer<typeof subnets>;
+export type SharedSegmentConfig = z.infer<typeof sharedSegment>;
+export type IspLinkConfig = z.infer<typeof ispLink>;

@@ -4,7 +4,7 @@
 import { labSchema, LabConfig, Addresses, Subnets } from "./schema";
 import { ConfigIssue, ConfigPath, LabConfigError } from "./errors";
 import { FAMILIES, Family, Subnet, canonical, familyOf, isAddress } from "../plan/ip";
-import { gatewayName, segmentKeys, containerName, labName } from "./names";
+import { gatewayName, segmentKeys, containerName, labName, hasRouter, innerVersions, ispSegment, lanSegment } from "./names";
 
 export function parseLab(raw: unknown, stack: string): LabConfig {
     const parsed = labSchema.safeParse(raw ?? {});
@@ -27,6 +27,7 @@ export function validateLab(lab: LabConfig, stack: string): ConfigIssue[] {
     const add = (path: ConfigPath, message: string) => issues.push({ path, message });
 
     checkNames(lab, stack, add);
+    checkSharedSegments(lab, add);
     checkAddresses(lab, add);
     checkSegmentsOverlap(lab, add);
     checkTunnels(lab, add);
@@ -58,14 +59,58 @@ function checkNames(lab: LabConfig, stack: string, add: Add): void {
             add(path, `container name "${containerName(prefix, node)}" is longer than 63 characters`);
         }
     };
-    claim(lab.router.name, ["router", "name"]);
+    if (hasRouter(lab)) claim(lab.router.name, ["router", "name"]);
+    else if (lab.router.uplink) add(["router", "uplink"], "the lab has no router: no site has a private ISP link and no shared segment names a router address");
     for (const [siteName, site] of Object.entries(lab.sites)) {
         claim(gatewayName(siteName, site), ["sites", siteName, "gateway", "name"]);
         for (const host of Object.keys(site.hosts)) claim(host, ["sites", siteName, "hosts", host]);
     }
 }
 
+/** A gateway's outside is a private link or a shared segment, and a shared segment is one that exists and is used. */
+function checkSharedSegments(lab: LabConfig, add: Add): void {
+    const siteKeys = new Set(Object.keys(lab.sites).flatMap((site) => [lanSegment(site), ispSegment(site)]));
+    for (const segment of Object.keys(lab.segments)) {
+        if (siteKeys.has(segment)) add(["segments", segment], `"${segment}" is already the name of a site's own segment; choose another name`);
+        if (!Object.values(lab.sites).some((s) => s.gateway.isp.segment === segment)) {
+            add(["segments", segment], "no gateway is on this segment (set sites.<site>.gateway.isp.segment)");
+        }
+    }
+    for (const [siteName, site] of Object.entries(lab.sites)) {
+        const path: ConfigPath = ["sites", siteName, "gateway", "isp"];
+        const { subnet, segment, router } = site.gateway.isp;
+        if (subnet === undefined && segment === undefined) {
+            add(path, "needs either subnet (a private link to the router) or segment (a shared segment)");
+        } else if (subnet !== undefined && segment !== undefined) {
+            add([...path, "segment"], "a gateway is on a private link (subnet) or a shared segment, not both");
+        } else if (segment !== undefined) {
+            if (!(segment in lab.segments)) {
+                const known = Object.keys(lab.segments);
+                add([...path, "segment"], `unknown segment "${segment}" (${known.length > 0 ? `known: ${known.join(", ")}` : "segments defines none"})`);
+            }
+            if (router !== undefined) add([...path, "router"], `a shared segment's router address is segments.${segment}.router, not set per gateway`);
+        }
+    }
+}
+
+/** The subnets of a site's outside, whichever kind it is; none while the link itself is invalid. */
+function wanSubnets(lab: LabConfig, site: LabConfig["sites"][string]): Subnets | undefined {
+    const { subnet, segment } = site.gateway.isp;
+    if (subnet !== undefined && segment === undefined) return subnet;
+    if (segment !== undefined && subnet === undefined) return lab.segments[segment]?.subnet;
+    return undefined;
+}
+
 function checkAddresses(lab: LabConfig, add: Add): void {
+    for (const [segmentName, segment] of Object.entries(lab.segments)) {
+        const members: Member[] = [
+            { path: ["segments", segmentName, "router"], addresses: segment.router },
+            ...Object.entries(lab.sites)
+                .filter(([, site]) => site.gateway.isp.segment === segmentName && site.gateway.isp.subnet === undefined)
+                .map(([siteName, site]) => ({ path: ["sites", siteName, "gateway", "isp", "address"] as ConfigPath, addresses: site.gateway.isp.address })),
+        ];
+        checkMembers(segment.subnet, ["segments", segmentName, "subnet"], members, add);
+    }
     for (const [siteName, site] of Object.entries(lab.sites)) {
         const lan: Member[] = [
             { path: ["sites", siteName, "gateway", "address"], addresses: site.gateway.address },
@@ -76,11 +121,13 @@ function checkAddresses(lab: LabConfig, add: Add): void {
             })),
         ];
         checkMembers(site.lan, ["sites", siteName, "lan"], lan, add);
+        const ispSubnet = site.gateway.isp.subnet;
+        if (ispSubnet === undefined || site.gateway.isp.segment !== undefined) continue;
         const isp: Member[] = [
             { path: ["sites", siteName, "gateway", "isp", "address"], addresses: site.gateway.isp.address },
             { path: ["sites", siteName, "gateway", "isp", "router"], addresses: site.gateway.isp.router },
         ];
-        checkMembers(site.gateway.isp.subnet, ["sites", siteName, "gateway", "isp", "subnet"], isp, add);
+        checkMembers(ispSubnet, ["sites", siteName, "gateway", "isp", "subnet"], isp, add);
     }
 }
 
@@ -117,14 +164,20 @@ function checkMembers(subnets: Subnets, subnetPath: ConfigPath, members: Member[
     }
 }
 
-/** ISP links are routed by one router, so they may overlap nothing; LANs may overlap each other. */
+/** ISP links and shared segments are the lab's Internet, so they may overlap nothing; LANs may overlap each other. */
 function checkSegmentsOverlap(lab: LabConfig, add: Add): void {
     const all: { path: ConfigPath; subnet: Subnet; isp: boolean }[] = [];
+    for (const [segmentName, segment] of Object.entries(lab.segments)) {
+        for (const family of FAMILIES) {
+            const cidr = segment.subnet[family];
+            if (cidr) all.push({ path: ["segments", segmentName, "subnet", family], subnet: Subnet.parse(family, cidr), isp: true });
+        }
+    }
     for (const [siteName, site] of Object.entries(lab.sites)) {
         for (const family of FAMILIES) {
             const lan = site.lan[family];
             if (lan) all.push({ path: ["sites", siteName, "lan", family], subnet: Subnet.parse(family, lan), isp: false });
-            const isp = site.gateway.isp.subnet[family];
+            const isp = site.gateway.isp.subnet?.[family];
             if (isp) {
                 all.push({
                     path: ["sites", siteName, "gateway", "isp", "subnet", family],
@@ -145,7 +198,9 @@ function checkSegmentsOverlap(lab: LabConfig, add: Add): void {
 }
 
 function checkTunnels(lab: LabConfig, add: Add): void {
-    const pairs = new Map<string, string>();
+    // One IKE SA per pair of gateways and outer family; one tunnel per pair and inner family.
+    const outer = new Map<string, string>();
+    const inner = new Map<string, string>();
     for (const [tunnelName, tunnel] of Object.entries(lab.tunnels)) {
         const path: ConfigPath = ["tunnels", tunnelName];
         const [left, right] = tunnel.between;
@@ -162,32 +217,64 @@ function checkTunnels(lab: LabConfig, add: Add): void {
             continue;
         }
         const pair = [left, right].sort().join("|");
-        const other = pairs.get(pair);
-        if (other !== undefined) add([...path, "between"], `sites ${left} and ${right} already have tunnel "${other}"`);
-        else pairs.set(pair, tunnelName);
+        const versions = innerVersions(tunnel);
+        if (tunnel.inner !== undefined && new Set(tunnel.inner).size !== tunnel.inner.length) {
+            add([...path, "inner"], "names a family twice");
+        }
+        const outerKey = `${pair}|${tunnel.ipVersion}`;
+        const sameOuter = outer.get(outerKey);
+        if (sameOuter !== undefined) {
+            add([...path, "between"],
+                `sites ${left} and ${right} already have tunnel "${sameOuter}" over IPv${tunnel.ipVersion}; ` +
+                "one tunnel per pair and outer family (list both LAN families in its inner)");
+        } else {
+            outer.set(outerKey, tunnelName);
+        }
+        for (const version of versions) {
+            const innerKey = `${pair}|inner${version}`;
+            const other = inner.get(innerKey);
+            if (other !== undefined && sameOuter === undefined) {
+                add([...path, "inner"], `tunnel "${other}" already carries IPv${version} between sites ${left} and ${right}`);
+            } else {
+                inner.set(innerKey, tunnelName);
+            }
+        }
 
         const family = familyOf(tunnel.ipVersion);
         for (const site of [left, right]) {
-            if (!lab.sites[site].gateway.isp.subnet[family]) {
+            const wan = wanSubnets(lab, lab.sites[site]);
+            if (wan && !wan[family]) {
                 add([...path, "ipVersion"], `an IPv${tunnel.ipVersion} tunnel needs ${family} on the ISP link of site "${site}"`);
             }
-            if (tunnel.type === "site-to-site" && !lab.sites[site].lan[family]) {
-                add([...path, "ipVersion"], `an IPv${tunnel.ipVersion} site-to-site tunnel needs an ${family} LAN in site "${site}"`);
-            }
         }
-        const leftLan = lab.sites[left].lan[family];
-        const rightLan = lab.sites[right].lan[family];
-        if (tunnel.type === "site-to-site" && leftLan && rightLan &&
-            Subnet.parse(family, leftLan).overlaps(Subnet.parse(family, rightLan))) {
-            add([...path, "type"],
-                `site-to-site between overlapping LANs ${leftLan} (${left}) and ${rightLan} (${right}) cannot route; use host-to-host`);
+        if (tunnel.type === "host-to-host") {
+            // Its selectors are the gateways' own (outer) addresses.
+            if (versions.length !== 1 || versions[0] !== tunnel.ipVersion) {
+                add([...path, "inner"], `a host-to-host tunnel protects the gateways' own IPv${tunnel.ipVersion} addresses: inner must be [${tunnel.ipVersion}] or left out`);
+            }
+            continue;
+        }
+        const innerPath: ConfigPath = tunnel.inner !== undefined ? [...path, "inner"] : [...path, "ipVersion"];
+        for (const version of versions) {
+            const innerFamily = familyOf(version);
+            for (const site of [left, right]) {
+                if (!lab.sites[site].lan[innerFamily]) {
+                    add(innerPath, `an IPv${version} site-to-site tunnel needs an ${innerFamily} LAN in site "${site}"`);
+                }
+            }
+            const leftLan = lab.sites[left].lan[innerFamily];
+            const rightLan = lab.sites[right].lan[innerFamily];
+            if (leftLan && rightLan && Subnet.parse(innerFamily, leftLan).overlaps(Subnet.parse(innerFamily, rightLan))) {
+                add([...path, "type"],
+                    `site-to-site between overlapping LANs ${leftLan} (${left}) and ${rightLan} (${right}) cannot route; use host-to-host`);
+            }
         }
     }
 }
 
-/** The tunnel joining two sites, if any. */
-function tunnelBetween(lab: LabConfig, a: string, b: string): [string, LabConfig["tunnels"][string]] | undefined {
-    return Object.entries(lab.tunnels).find(([, t]) => t.between.includes(a) && t.between.includes(b) && a !== b);
+/** The tunnels joining two sites. */
+function tunnelsBetween(lab: LabConfig, a: string, b: string): [string, LabConfig["tunnels"][string]][] {
+    return Object.entries(lab.tunnels).filter(([, t]) => t.between.includes(a) && t.between.includes(b) && a !== b);
 }
 
 function checkServices(lab: LabConfig, add: Add): void {
@@ -213,17 +300,24 @@ function checkServices(lab: LabConfig, add: Add): void {
                 add(sitePath, `site "${site}" is the server's own site; services are forwarded across tunnels`);
                 continue;
             }
-            const found = tunnelBetween(lab, site, server.site);
-            if (!found) {
+            const found = tunnelsBetween(lab, site, server.site);
+            if (found.length === 0) {
                 add(sitePath, `no tunnel joins site "${site}" and the server's site "${server.site}"`);
                 continue;
             }
-            const family = familyOf(found[1].ipVersion);
-            if (!lab.sites[site].lan[family]) {
-                add(sitePath, `site "${site}" has no ${family} LAN for the service address of tunnel "${found[0]}"`);
-            }
-            if (!lab.sites[server.site].lan[family]) {
-                add([...path, "server"], `the server's site "${server.site}" has no ${family} LAN for tunnel "${found[0]}"`);
+            for (const [tunnelName, tunnel] of found) {
+                if (service.via === "direct" && tunnel.type !== "site-to-site") {
+                    add([...path, "via"], `direct needs site-to-site tunnels, but "${tunnelName}" is host-to-host: it carries only the gateways' addresses (use via: gateway)`);
+                }
+                for (const version of innerVersions(tunnel)) {
+                    const family = familyOf(version);
+                    if (!lab.sites[site].lan[family]) {
+                        add(sitePath, `site "${site}" has no ${family} LAN for the service address of tunnel "${tunnelName}"`);
+                    }
+                    if (!lab.sites[server.site].lan[family]) {
+                        add([...path, "server"], `the server's site "${server.site}" has no ${family} LAN for tunnel "${tunnelName}"`);
+                    }
+                }
             }
         }
         if (service.instancePortBase + service.sites.length - 1 > 65535) {
@@ -233,7 +327,7 @@ function checkServices(lab: LabConfig, add: Add): void {
 }
 
 function checkChecks(lab: LabConfig, add: Add): void {
-    const nodes = new Set<string>([lab.router.name]);
+    const nodes = new Set<string>(hasRouter(lab) ? [lab.router.name] : []);
     for (const [siteName, site] of Object.entries(lab.sites)) {
         nodes.add(gatewayName(siteName, site));
         for (const h of Object.keys(site.hosts)) nodes.add(h);

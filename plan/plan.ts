@@ -4,8 +4,9 @@
 // never object or set order).
 import type { LabConfig, SiteConfig, Addresses } from "../model/schema";
 import { LabConfigError, ConfigPath } from "../model/errors";
-import { containerName, gatewayName, ispSegment, labName, lanSegment } from "../model/names";
+import { containerName, gatewayName, hasRouter, innerVersions, ispSegment, labName, lanSegment, wanSegment } from "../model/names";
 import { FAMILIES, Family, Subnet, canonical, carve, familyOf, formatAddress, hostPrefix, addressValue } from "./ip";
+import { familyOfPrefix, tunnelFamilies } from "./tunnel";
 import type {
     CertificatePlan, CheckPlan, DnatRule, PkiPlan, DockerSubnet, GatewayPlan, InterfaceAddress, InterfacePlan, LabPlan, MasqueradeRule,
     NodePlan, PerFamily, RoutePlan, SegmentPlan, ServiceInstance, ServicePlan, SnatRule, TunnelPlan,
@@ -60,8 +61,9 @@ interface Member {
 
 interface SegmentDraft {
     readonly key: string;
-    readonly kind: "lan" | "isp";
-    readonly site: string;
+    readonly kind: "lan" | "isp" | "shared";
+    /** Absent on a shared segment. */
+    readonly site?: string;
     readonly subnets: PerFamily<Subnet>;
     readonly members: Member[];
     readonly allocator: SegmentAddresses;
@@ -114,28 +116,31 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
     };
 
     const nodes: NodePlan[] = [];
-    const routerInterfaces = sortedSites(lab).map(([site]) => iface(ispSegment(site), lab.router.name));
-    nodes.push({
-        name: lab.router.name,
-        role: "router",
-        containerName: containerName(name, lab.router.name),
-        interfaces: routerInterfaces,
-        routes: [],
-        uplink: lab.router.uplink,
-        instances: [],
-    });
+    if (hasRouter(lab)) {
+        nodes.push({
+            name: lab.router.name,
+            role: "router",
+            containerName: containerName(name, lab.router.name),
+            interfaces: segments.filter((s) => s.members.some((m) => m.node === lab.router.name)).map((s) => iface(s.key, lab.router.name)),
+            routes: [],
+            uplink: lab.router.uplink,
+            instances: [],
+        });
+    }
     for (const [siteName, site] of sortedSites(lab)) {
         const gw = gatewayName(siteName, site);
         const lan = iface(lanSegment(siteName), gw);
-        const wan = iface(ispSegment(siteName), gw);
-        const routerOnIsp = member(ispSegment(siteName), lab.router.name).lab;
+        const wanKey = wanSegment(siteName, site);
+        const wan = iface(wanKey, gw);
+        // On a shared segment without a router the gateways reach their peers on the link itself.
+        const router = bySegment.get(wanKey)!.members.find((m) => m.node === lab.router.name);
         nodes.push({
             name: gw,
             role: "gateway",
             site: siteName,
             containerName: containerName(name, gw),
             interfaces: [lan, wan],
-            routes: defaultRoutes(routerOnIsp, wan.name),
+            routes: router ? defaultRoutes(router.lab, wan.name) : [],
             gateway: planGateway(lab, siteName, site, lan, wan, tunnels, dnat.get(gw) ?? []),
             instances: [],
         });
@@ -155,7 +160,7 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
     const segmentPlans: SegmentPlan[] = segments.map((s) => ({
         key: s.key,
         kind: s.kind,
-        site: s.site,
+        ...(s.site !== undefined ? { site: s.site } : {}),
         networkName: `${name}-${s.key}`,
         driver: lab.network.driver,
         ...(lab.network.parents[s.key] ? { parent: lab.network.parents[s.key] } : {}),
@@ -193,9 +198,28 @@ function defaultRoutes(via: PerFamily<string>, interfaceName: string): RoutePlan
     }));
 }
 
-/** Segments with lab addresses for every member, in the fixed order of segmentKeys. */
+/**
+ * Segments with lab addresses for every member: each site's LAN and private
+ * ISP link in site order, then the shared segments by name. Requested
+ * addresses are reserved before any is handed out.
+ */
 function draftSegments(lab: LabConfig): SegmentDraft[] {
     const drafts: SegmentDraft[] = [];
+    const shared = new Map(Object.entries(lab.segments).sort(byKey).map(([segmentName, segment]) => {
+        const allocator = new SegmentAddresses(segmentName, parseSubnets(segment.subnet));
+        allocator.reserve(segment.router);
+        for (const [, site] of sortedSites(lab)) {
+            if (site.gateway.isp.segment === segmentName) allocator.reserve(site.gateway.isp.address);
+        }
+        const members: Member[] = segment.router === undefined ? [] : [{
+            node: lab.router.name,
+            // The router's interface on a shared segment takes the segment's name.
+            interfaceName: segmentName,
+            lab: allocator.assign(segment.router, ["segments", segmentName, "router"]),
+            extra: {},
+        }];
+        return [segmentName, { key: segmentName, kind: "shared" as const, subnets: allocator.subnets, members, allocator }];
+    }));
     for (const [siteName, site] of sortedSites(lab)) {
         const gw = gatewayName(siteName, site);
         const sitePath: ConfigPath = ["sites", siteName];
@@ -207,7 +231,7 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
         for (const [, host] of hosts(site)) lan.reserve(host.address);
         const lanMembers: Member[] = [];
         const gwLan = lan.assign(site.gateway.address, [...sitePath, "gateway", "address"]);
-        const consumes = Object.values(lab.services).some((s) => s.sites.includes(siteName));
+        const consumes = Object.values(lab.services).some((s) => s.via === "gateway" && s.sites.includes(siteName));
         const service = consumes || site.gateway.serviceAddress
             ? lan.assign(site.gateway.serviceAddress, [...sitePath, "gateway", "serviceAddress"])
             : {};
@@ -222,11 +246,16 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
         }
         drafts.push({ key: lan.key, kind: "lan", site: siteName, subnets: lanSubnets, members: lanMembers, allocator: lan });
 
-        const ispSubnets = parseSubnets(site.gateway.isp.subnet);
+        const ispPath: ConfigPath = [...sitePath, "gateway", "isp"];
+        const onShared = site.gateway.isp.segment !== undefined ? shared.get(site.gateway.isp.segment)! : undefined;
+        if (onShared) {
+            onShared.members.push({ node: gw, interfaceName: "isp", lab: onShared.allocator.assign(site.gateway.isp.address, [...ispPath, "address"]), extra: {} });
+            continue;
+        }
+        const ispSubnets = parseSubnets(site.gateway.isp.subnet!);
         const isp = new SegmentAddresses(ispSegment(siteName), ispSubnets);
         isp.reserve(site.gateway.isp.router);
         isp.reserve(site.gateway.isp.address);
-        const ispPath: ConfigPath = [...sitePath, "gateway", "isp"];
         const router = isp.assign(site.gateway.isp.router, [...ispPath, "router"]);
         const gwIsp = isp.assign(site.gateway.isp.address, [...ispPath, "address"]);
         drafts.push({
@@ -241,7 +270,7 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
             allocator: isp,
         });
     }
-    return drafts;
+    return [...drafts, ...shared.values()];
 }
 
 /**
@@ -297,7 +326,8 @@ function freeTop(segment: SegmentDraft, family: Family, subnet: Subnet): string 
         const address = formatAddress(family, value);
         if (!used.has(address) && !segment.allocator.isTaken(family, value)) return address;
     }
-    throw new LabConfigError([{ path: ["sites", segment.site], message: `${segment.key} has no address left for Docker's reserved gateway` }]);
+    const path: ConfigPath = segment.site !== undefined ? ["sites", segment.site] : ["segments", segment.key];
+    throw new LabConfigError([{ path, message: `${segment.key} has no address left for Docker's reserved gateway` }]);
 }
 
 function labAddressOf(segments: SegmentDraft[], segmentKey: string, node: string, family: Family): string | undefined {
@@ -309,21 +339,24 @@ function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
         .sort(byKey)
         .map(([tunnelName, t]) => {
             const family = familyOf(t.ipVersion);
+            const inner = innerVersions(t);
             const end = (site: string) => {
                 const gw = gatewayName(site, lab.sites[site]);
-                const address = labAddressOf(segments, ispSegment(site), gw, family)!;
-                const lan = lab.sites[site].lan[family];
+                const address = labAddressOf(segments, wanSegment(site, lab.sites[site]), gw, family)!;
                 return {
                     site,
                     gateway: gw,
                     address,
-                    trafficSelectors: [t.type === "host-to-host" ? hostPrefix(family, address) : Subnet.parse(family, lan!).toString()],
+                    trafficSelectors: t.type === "host-to-host"
+                        ? [hostPrefix(family, address)]
+                        : inner.map((v) => Subnet.parse(familyOf(v), lab.sites[site].lan[familyOf(v)]!).toString()),
                 };
             };
             return {
                 name: tunnelName,
                 type: t.type,
                 ipVersion: t.ipVersion,
+                ...(t.inner !== undefined ? { inner } : {}),
                 auth: t.auth,
                 ike: t.ike,
                 esp: t.esp,
@@ -343,38 +376,45 @@ function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelP
     for (const [serviceName, service] of Object.entries(lab.services).sort(byKey)) {
         const serverSite = Object.entries(lab.sites).find(([, s]) => service.server in s.hosts)![0];
         const serverInstances = new Map<number, ServiceInstance>();
-        const consumers = service.sites.map((site, index) => {
-            const tunnel = tunnels.find((t) => t.ends.some((e) => e.site === site) && t.ends.some((e) => e.site === serverSite))!;
-            const family = familyOf(tunnel.ipVersion);
-            const near = tunnel.ends.find((e) => e.site === site)!;
-            const far = tunnel.ends.find((e) => e.site === serverSite)!;
-            const serverAddress = labAddressOf(segments, lanSegment(serverSite), service.server, family)!;
-            const serviceAddress = segments.find((s) => s.key === lanSegment(site))!.members.find((m) => m.node === near.gateway)!.extra[family]!;
-            // Overlapping LANs reach the server from the same addresses, so each
-            // host-to-host site gets an instance of its own, told apart by source.
-            const perSite = tunnel.type === "host-to-host";
-            const port = perSite ? service.instancePortBase + index : service.port;
-            const label = perSite ? `${serviceName}@${site}` : serviceName;
-            serverInstances.set(port, { service: serviceName, port, label });
-            if (perSite) {
-                addDnat(near.gateway, {
-                    family, inInterface: "lan", destination: serviceAddress, port: service.port,
-                    to: { address: far.address, port: service.port },
-                    why: `${serviceName}: site ${site} reaches ${serverSite} through host-to-host tunnel ${tunnel.name}`,
-                });
-                addDnat(far.gateway, {
-                    family, source: near.address, destination: far.address, port: service.port,
-                    to: { address: serverAddress, port },
-                    why: `${serviceName}: requests from site ${site} go to its own instance`,
-                });
-            } else {
-                addDnat(near.gateway, {
-                    family, inInterface: "lan", destination: serviceAddress, port: service.port,
-                    to: { address: serverAddress, port: service.port },
-                    why: `${serviceName}: site ${site} reaches ${service.server} through site-to-site tunnel ${tunnel.name}`,
-                });
-            }
-            return { site, tunnel: tunnel.name, family, address: serviceAddress, port: service.port, instance: label };
+        const consumers = service.sites.flatMap((site, index) => {
+            // Every tunnel between the two sites, every family it carries: a dual-stack tunnel serves both.
+            const routes = tunnels
+                .filter((t) => t.ends.some((e) => e.site === site) && t.ends.some((e) => e.site === serverSite))
+                .flatMap((tunnel) => tunnelFamilies(tunnel).map((family) => ({ tunnel, family })));
+            return routes.map(({ tunnel, family }) => {
+                const near = tunnel.ends.find((e) => e.site === site)!;
+                const far = tunnel.ends.find((e) => e.site === serverSite)!;
+                const serverAddress = labAddressOf(segments, lanSegment(serverSite), service.server, family)!;
+                // Overlapping LANs reach the server from the same addresses, so each
+                // host-to-host site gets an instance of its own, told apart by source.
+                const perSite = tunnel.type === "host-to-host";
+                const port = perSite ? service.instancePortBase + index : service.port;
+                const label = perSite ? `${serviceName}@${site}` : serviceName;
+                serverInstances.set(port, { service: serviceName, port, label });
+                if (service.via === "direct") {
+                    return { site, tunnel: tunnel.name, family, address: serverAddress, port, instance: label };
+                }
+                const serviceAddress = segments.find((s) => s.key === lanSegment(site))!.members.find((m) => m.node === near.gateway)!.extra[family]!;
+                if (perSite) {
+                    addDnat(near.gateway, {
+                        family, inInterface: "lan", destination: serviceAddress, port: service.port,
+                        to: { address: far.address, port: service.port },
+                        why: `${serviceName}: site ${site} reaches ${serverSite} through host-to-host tunnel ${tunnel.name}`,
+                    });
+                    addDnat(far.gateway, {
+                        family, source: near.address, destination: far.address, port: service.port,
+                        to: { address: serverAddress, port },
+                        why: `${serviceName}: requests from site ${site} go to its own instance`,
+                    });
+                } else {
+                    addDnat(near.gateway, {
+                        family, inInterface: "lan", destination: serviceAddress, port: service.port,
+                        to: { address: serverAddress, port: service.port },
+                        why: `${serviceName}: site ${site} reaches ${service.server} through site-to-site tunnel ${tunnel.name}`,
+                    });
+                }
+                return { site, tunnel: tunnel.name, family, address: serviceAddress, port: service.port, instance: label };
+            });
         });
         instances.set(service.server, [...(instances.get(service.server) ?? []), ...[...serverInstances.values()].sort((a, b) => a.port - b.port)]);
         services.push({ name: serviceName, server: service.server, consumers });
@@ -406,8 +446,8 @@ function planGateway(
             source: site.lan[family]!,
             outInterface: wan.name,
             except: mine
-                .filter((x) => familyOf(x.t.ipVersion) === family)
-                .flatMap((x) => x.far.trafficSelectors),
+                .filter((x) => tunnelFamilies(x.t).includes(family))
+                .flatMap((x) => x.far.trafficSelectors.filter((ts) => familyOfPrefix(ts) === family)),
         }))
         : [];
     return {

@@ -18,10 +18,11 @@ export interface DockerSubnet {
 }
 
 export interface SegmentPlan {
-    /** lan-<site> or isp-<site>. */
+    /** lan-<site>, isp-<site>, or a shared segment's own name. */
     readonly key: string;
-    readonly kind: "lan" | "isp";
-    readonly site: string;
+    readonly kind: "lan" | "isp" | "shared";
+    /** The site a LAN or private ISP link belongs to; a shared segment belongs to none. */
+    readonly site?: string;
     readonly networkName: string;
     readonly driver: "macvlan" | "bridge";
     readonly parent?: string;
@@ -123,7 +124,10 @@ export interface TunnelEnd {
 export interface TunnelPlan {
     readonly name: string;
     readonly type: "host-to-host" | "site-to-site";
+    /** The outer family: IKE and ESP between the ends' addresses. */
     readonly ipVersion: IpVersion;
+    /** The families the selectors carry, when the config set them; otherwise just ipVersion. */
+    readonly inner?: readonly IpVersion[];
     readonly auth: "pubkey" | "psk";
     readonly ike: string;
     readonly esp: string;

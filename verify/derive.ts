@@ -2,6 +2,7 @@
 // alone: no extra config. Pure data; ./run.ts carries them out.
 import type { Family } from "../plan/ip";
 import type { LabPlan, NodePlan, TunnelPlan } from "../plan/types";
+import { tunnelFamilies } from "../plan/tunnel";
 
 export type CheckSpec =
     | {
@@ -10,7 +11,12 @@ export type CheckSpec =
         readonly tunnel: string; readonly target: string;
     }
     | { readonly kind: "sa"; readonly id: string; readonly tunnel: string; readonly gateway: string }
-    | { readonly kind: "wire"; readonly id: string; readonly tunnel: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number; readonly between: readonly [string, string] }
+    | {
+        readonly kind: "wire"; readonly id: string; readonly tunnel: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number;
+        readonly between: readonly [string, string];
+        /** Where the wire is watched: the router between the gateways, or the responder's own outside on a shared segment. */
+        readonly capture: { readonly node: string; readonly interface: string };
+    }
     | {
         readonly kind: "probe"; readonly id: string; readonly from: string; readonly address: string; readonly family: Family;
         readonly protocol: "tcp" | "udp" | "icmp"; readonly port?: number; readonly expect: "reach" | "blocked"; readonly why: string;
@@ -44,13 +50,18 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
         for (const end of tunnel.ends) {
             checks.push({ kind: "sa", id: `tunnel ${tunnel.name}: SAs on ${end.gateway}`, tunnel: tunnel.name, gateway: end.gateway });
         }
-        const consumer = plan.services.flatMap((s) => s.consumers).find((c) => c.tunnel === tunnel.name);
-        const client = consumer && clientsOf(consumer.site)[0];
-        if (consumer && client) {
+        const capture = wireCapture(plan, tunnel);
+        // One request per family the tunnel carries, each proving its own packets travel as ESP.
+        for (const family of tunnelFamilies(tunnel)) {
+            const consumer = plan.services.flatMap((s) => s.consumers).find((c) => c.tunnel === tunnel.name && c.family === family);
+            const client = consumer && clientsOf(consumer.site)[0];
+            if (!consumer || !client || !capture) continue;
             checks.push({
-                kind: "wire", id: `tunnel ${tunnel.name}: only ESP on the wire`, tunnel: tunnel.name, from: client.name,
+                kind: "wire",
+                id: `tunnel ${tunnel.name}: only ESP on the wire${tunnel.inner !== undefined ? ` (IPv${family === "ipv4" ? 4 : 6} inside)` : ""}`,
+                tunnel: tunnel.name, from: client.name,
                 address: consumer.address, family: consumer.family, port: consumer.port,
-                between: [tunnel.ends[0].address, tunnel.ends[1].address],
+                between: [tunnel.ends[0].address, tunnel.ends[1].address], capture,
             });
         }
     }
@@ -66,17 +77,33 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
     return checks;
 }
 
+const wanOf = (gateway: NodePlan) => gateway.interfaces.find((i) => i.name === gateway.gateway?.wan);
+
+/**
+ * Gateways on one shared segment talk on the link itself, so the responder's
+ * outside sees every packet between them; otherwise the router carries them all.
+ */
+function wireCapture(plan: LabPlan, tunnel: TunnelPlan): { node: string; interface: string } | undefined {
+    const [a, b] = tunnel.ends.map((e) => plan.nodes.find((n) => n.name === e.gateway)!);
+    const wanA = wanOf(a);
+    const wanB = wanOf(b);
+    if (wanA && wanB && wanA.segment === wanB.segment) return { node: b.name, interface: wanB.name };
+    const router = plan.nodes.find((n) => n.role === "router");
+    return router ? { node: router.name, interface: "any" } : undefined;
+}
+
 function isolationChecks(plan: LabPlan, clientsOf: (site: string) => NodePlan[]): CheckSpec[] {
     const checks: CheckSpec[] = [];
-    const router = plan.nodes.find((n) => n.role === "router")!;
+    const router = plan.nodes.find((n) => n.role === "router");
     const gateways = plan.nodes.filter((n) => n.role === "gateway");
     const tunnelsOf = (site: string): TunnelPlan[] => plan.tunnels.filter((t) => t.ends.some((e) => e.site === site));
 
     for (const gw of gateways.filter((g) => g.gateway?.firewall === "strict")) {
         const client = clientsOf(gw.site!)[0];
         for (const family of ["ipv4", "ipv6"] as const) {
-            const routerAddress = firstAddress(router, `isp-${gw.site}`, family);
-            if (client && routerAddress && client.interfaces[0].addresses[family]) {
+            const wanSegment = wanOf(gw)?.segment;
+            const routerAddress = router?.interfaces.find((i) => i.segment === wanSegment)?.addresses[family]?.address;
+            if (router && client && routerAddress && client.interfaces[0].addresses[family]) {
                 for (const protocol of ["icmp", "tcp"] as const) {
                     checks.push({
                         kind: "probe", id: `isolation: ${client.name} -> router ${routerAddress} ${protocol}`,
@@ -99,7 +126,8 @@ function isolationChecks(plan: LabPlan, clientsOf: (site: string) => NodePlan[])
                 });
             }
             const ispAddress = firstAddress(gw, "isp", family);
-            if (!ispAddress) continue;
+            // Without a router on its segment, nothing but the gateway's peers stands on its outside.
+            if (!ispAddress || !router || !routerAddress) continue;
             for (const protocol of ["icmp", "tcp"] as const) {
                 checks.push({
                     kind: "probe", id: `firewall: router -> ${gw.name} ${ispAddress} ${protocol}`,

@@ -1,8 +1,9 @@
-// During requests that carry unique markers, a capture on the router shows
-// ESP (or ESP in UDP 4500) between each tunnel's gateways, no packet of the
-// service port in clear and none of the markers. One capture serves every
-// tunnel: the requests run side by side and each is told apart by its
-// gateways' addresses and its marker.
+// During requests that carry unique markers, a capture on the wire shows ESP
+// (or ESP in UDP 4500) between each tunnel's gateways, no packet of the
+// service port in clear and none of the markers. One capture on the router
+// serves every tunnel that crosses it (a shared segment's tunnels are watched
+// on the responder's outside): the requests run side by side and each is told
+// apart by its gateways' addresses and its marker.
 import * as crypto from "crypto";
 import type { CheckSpec } from "../derive";
 import { execDetached } from "../exec";
@@ -44,16 +45,21 @@ const mentions = (line: string, address: string) => new RegExp(`(^|\\s)${escape(
  */
 export const runWireChecks = (connectSeconds: number[]): RunKind<WireSpec> => async (specs, ctx, done) => {
     if (specs.length === 0) return;
-    const router = ctx.plan.nodes.find((n) => n.role === "router")!.name;
     const started = Date.now();
     const markers = new Map(specs.map((s) => [s, `vnetlab-wire-${crypto.randomBytes(6).toString("hex")}`]));
     const answered = new Map<WireSpec, boolean>();
+    const points = new Map<string, { node: string; interface: string }>();
+    for (const s of specs) points.set(`${s.capture.node}/${s.capture.interface}`, s.capture);
 
-    await ctx.exec(router, ["sh", "-c", `${STOP_CAPTURE}; rm -f ${PCAP}; true`]);
-    await execDetached(ctx.docker, ctx.containerOf(router), ["sh", "-c",
-        `echo $$ >${PIDFILE}; exec timeout ${ctx.timeoutSeconds} tcpdump -i any -nn -U --immediate-mode -B ${CAPTURE_BUFFER_KIB} -s ${SNAPLEN} -Z root -w ${PCAP} 2>${STATS}`]);
-    // tcpdump writes the file's header once it captures.
-    const capturing = await ctx.exec(router, ["sh", "-c", `for i in $(seq 100); do [ -s ${PCAP} ] && exit 0; sleep 0.05; done; exit 1`]);
+    // Every capture runs before the first request and stops after the last.
+    const captures = await Promise.all([...points.values()].map(async (point) => {
+        await ctx.exec(point.node, ["sh", "-c", `${STOP_CAPTURE}; rm -f ${PCAP}; true`]);
+        await execDetached(ctx.docker, ctx.containerOf(point.node), ["sh", "-c",
+            `echo $$ >${PIDFILE}; exec timeout ${ctx.timeoutSeconds} tcpdump -i ${point.interface} -nn -U --immediate-mode -B ${CAPTURE_BUFFER_KIB} -s ${SNAPLEN} -Z root -w ${PCAP} 2>${STATS}`]);
+        // tcpdump writes the file's header once it captures.
+        const started = await ctx.exec(point.node, ["sh", "-c", `for i in $(seq 100); do [ -s ${PCAP} ] && exit 0; sleep 0.05; done; exit 1`]);
+        return { point, capturing: started.exitCode === 0 };
+    }));
     try {
         await eachLimited(specs, EXEC_CONCURRENCY, async (s) => {
             const r = await ctx.exec(s.from, ["curl", "-sS", "-g", "-m", "10", "-w", CONNECT_TIME, httpUrl(s.address, s.port, markers.get(s)!)]);
@@ -62,30 +68,38 @@ export const runWireChecks = (connectSeconds: number[]): RunKind<WireSpec> => as
             if (r.exitCode === 0 && connect !== undefined) connectSeconds.push(connect);
         });
     } finally {
-        await ctx.exec(router, ["sh", "-c", `sleep ${SETTLE_SECONDS}; ${STOP_CAPTURE}`]);
+        await Promise.all(captures.map(({ point }) => ctx.exec(point.node, ["sh", "-c", `sleep ${SETTLE_SECONDS}; ${STOP_CAPTURE}`])));
     }
-    const read = await ctx.exec(router, ["sh", "-c",
-        `tcpdump -nn -r ${PCAP} 2>/dev/null; for m in ${[...markers.values()].join(" ")}; do echo "marker $m $(grep -a -c $m ${PCAP})"; done; ` +
-        `echo "dropped $(awk '/dropped by kernel/ { print $1 }' ${STATS})"; rm -f ${PCAP} ${STATS}`]);
-    const lines = read.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("marker ") && !l.startsWith("dropped "));
-    const dropped = Number(/^dropped (\d+)$/m.exec(read.stdout)?.[1] ?? 0);
-    const seenMarkers = new Set([...read.stdout.matchAll(/^marker (\S+) (\d+)$/gm)].filter((m) => m[2] !== "0").map((m) => m[1]));
+    const seen = new Map(await Promise.all(captures.map(async ({ point, capturing }) => {
+        const read = await ctx.exec(point.node, ["sh", "-c",
+            `tcpdump -nn -r ${PCAP} 2>/dev/null; for m in ${[...markers.values()].join(" ")}; do echo "marker $m $(grep -a -c $m ${PCAP})"; done; ` +
+            `echo "dropped $(awk '/dropped by kernel/ { print $1 }' ${STATS})"; rm -f ${PCAP} ${STATS}`]);
+        return [`${point.node}/${point.interface}`, {
+            point,
+            capturing,
+            lines: read.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("marker ") && !l.startsWith("dropped ")),
+            dropped: Number(/^dropped (\d+)$/m.exec(read.stdout)?.[1] ?? 0),
+            markers: new Set([...read.stdout.matchAll(/^marker (\S+) (\d+)$/gm)].filter((m) => m[2] !== "0").map((m) => m[1])),
+        }] as const;
+    })));
     const seconds = (Date.now() - started) / 1000;
 
     for (const s of specs) {
         const [a, b] = s.between;
-        const expected = `ESP between ${a} and ${b}, no plaintext of port ${s.port}`;
+        const where = s.capture.interface === "any" ? s.capture.node : `${s.capture.node} ${s.capture.interface}`;
+        const expected = `ESP between ${a} and ${b}, no plaintext of port ${s.port} (seen on ${where})`;
+        const capture = seen.get(`${s.capture.node}/${s.capture.interface}`)!;
         done(s, await bounded(ctx.timeoutSeconds, expected, async () => {
-            if (capturing.exitCode !== 0) return { expected, observed: "the router's capture did not start", pass: false };
-            const esp = lines.filter((l) => /ESP\(spi=/.test(l) && mentions(l, a) && mentions(l, b)).length;
+            if (!capture.capturing) return { expected, observed: `the capture on ${where} did not start`, pass: false };
+            const esp = capture.lines.filter((l) => /ESP\(spi=/.test(l) && mentions(l, a) && mentions(l, b)).length;
             // Any packet of the service port in clear counts, whichever tunnel it strayed from.
-            const plaintext = lines.filter((l) => new RegExp(`\\.${s.port}[ :]`).test(l) && !/ESP\(spi=/.test(l)).length;
-            const markerSeen = seenMarkers.has(markers.get(s)!);
+            const plaintext = capture.lines.filter((l) => new RegExp(`\\.${s.port}[ :]`).test(l) && !/ESP\(spi=/.test(l)).length;
+            const markerSeen = capture.markers.has(markers.get(s)!);
             const ok = answered.get(s) === true;
             return {
                 expected,
                 observed: `${esp} ESP packet(s), ${plaintext} plaintext packet(s), marker ${markerSeen ? "SEEN" : "absent"}; request ${ok ? "answered" : "failed"}` +
-                    (dropped > 0 ? `; the capture lost ${dropped} packet(s)` : ""),
+                    (capture.dropped > 0 ? `; the capture lost ${capture.dropped} packet(s)` : ""),
                 pass: ok && esp >= 2 && plaintext === 0 && !markerSeen,
             };
         }).then((o) => ({ ...o, seconds })));

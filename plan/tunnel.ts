@@ -1,0 +1,11 @@
+// Facts about a planned tunnel that several stages read (render, verify).
+import { Family, familyOf } from "./ip";
+import type { TunnelPlan } from "./types";
+
+/** The families of a tunnel's traffic selectors, in 4, 6 order. */
+export function tunnelFamilies(tunnel: Pick<TunnelPlan, "ipVersion" | "inner">): Family[] {
+    return (tunnel.inner ?? [tunnel.ipVersion]).map(familyOf);
+}
+
+/** The family of a CIDR prefix from the plan (canonical text: only IPv6 has a colon). */
+export const familyOfPrefix = (prefix: string): Family => (prefix.includes(":") ? "ipv6" : "ipv4");
