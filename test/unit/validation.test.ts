@@ -217,6 +217,128 @@ const RULES: Rule[] = [
         path: "vnetlab:lab.tunnels.a-s.auth",
         message: /pubkey|psk/,
     },
+    // Shared segments (net2net).
+    {
+        rule: "ISP link with neither a subnet nor a segment",
+        stack: "net2net",
+        change: (l) => { delete l.sites.moon.gateway.isp.segment; },
+        path: "vnetlab:lab.sites.moon.gateway.isp",
+        message: /needs either subnet \(a private link to the router\) or segment/,
+    },
+    {
+        rule: "ISP link with both a subnet and a segment",
+        stack: "net2net",
+        change: (l) => { l.sites.moon.gateway.isp.subnet = { ipv4: "172.16.9.0/24" }; },
+        path: "vnetlab:lab.sites.moon.gateway.isp.segment",
+        message: /a private link \(subnet\) or a shared segment, not both/,
+    },
+    {
+        rule: "unknown shared segment",
+        stack: "net2net",
+        change: (l) => { l.sites.sun.gateway.isp.segment = "internt"; },
+        path: "vnetlab:lab.sites.sun.gateway.isp.segment",
+        message: /unknown segment "internt" \(known: internet\)/,
+    },
+    {
+        rule: "router address set per gateway on a shared segment",
+        stack: "net2net",
+        change: (l) => { l.sites.sun.gateway.isp.router = { ipv4: "192.168.0.254" }; },
+        path: "vnetlab:lab.sites.sun.gateway.isp.router",
+        message: /segments\.internet\.router, not set per gateway/,
+    },
+    {
+        rule: "shared segment no gateway is on",
+        stack: "net2net",
+        change: (l) => { l.segments.spare = { subnet: { ipv4: "192.168.9.0/24" } }; },
+        path: "vnetlab:lab.segments.spare",
+        message: /no gateway is on this segment/,
+    },
+    {
+        rule: "shared segment named like a site's own segment",
+        stack: "net2net",
+        change: (l) => {
+            l.segments["lan-moon"] = l.segments.internet;
+            delete l.segments.internet;
+            l.sites.moon.gateway.isp.segment = "lan-moon";
+            l.sites.sun.gateway.isp.segment = "lan-moon";
+        },
+        path: "vnetlab:lab.segments.lan-moon",
+        message: /already the name of a site's own segment/,
+    },
+    {
+        rule: "gateway address outside its shared segment",
+        stack: "net2net",
+        change: (l) => { l.sites.sun.gateway.isp.address.ipv4 = "192.168.1.2"; },
+        path: "vnetlab:lab.sites.sun.gateway.isp.address.ipv4",
+        message: /192\.168\.1\.2 is outside its subnet 192\.168\.0\.0\/24/,
+    },
+    {
+        rule: "two gateways with one address on a shared segment",
+        stack: "net2net",
+        change: (l) => { l.sites.sun.gateway.isp.address.ipv4 = "192.168.0.1"; },
+        path: "vnetlab:lab.sites.sun.gateway.isp.address.ipv4",
+        message: /duplicate address 192\.168\.0\.1: also used by sites\.moon\.gateway\.isp\.address/,
+    },
+    {
+        rule: "shared segment overlapping a LAN",
+        stack: "net2net",
+        change: (l) => { l.segments.internet.subnet.ipv4 = "10.2.0.0/24"; l.sites.moon.gateway.isp.address.ipv4 = "10.2.0.1"; l.sites.sun.gateway.isp.address.ipv4 = "10.2.0.2"; },
+        path: "vnetlab:lab.sites.sun.lan.ipv4",
+        message: /overlaps segments\.internet\.subnet\.ipv4/,
+    },
+    {
+        rule: "uplink in a lab without a router",
+        stack: "net2net",
+        change: (l) => { l.router = { uplink: true }; },
+        path: "vnetlab:lab.router.uplink",
+        message: /the lab has no router/,
+    },
+    {
+        rule: "direct service across a host-to-host tunnel",
+        stack: "host-to-host",
+        change: (l) => { l.services.web.via = "direct"; },
+        path: "vnetlab:lab.services.web.via",
+        message: /direct needs site-to-site tunnels, but "a-s" is host-to-host/,
+    },
+    // Inner and outer families (dual-stack).
+    {
+        rule: "a tunnel naming an inner family twice",
+        stack: "dual-stack",
+        change: (l) => { l.tunnels["b-a"].inner = [6, 6]; },
+        path: "vnetlab:lab.tunnels.b-a.inner",
+        message: /names a family twice/,
+    },
+    {
+        rule: "a second tunnel over the same outer family",
+        stack: "dual-stack",
+        change: (l) => { l.tunnels["a-b"] = { type: "site-to-site", between: ["a", "b"], inner: [4] }; },
+        path: "vnetlab:lab.tunnels.a-b.between",
+        message: /sites a and b already have tunnel "b-a" over IPv4; one tunnel per pair and outer family/,
+    },
+    {
+        rule: "two tunnels carrying one inner family between the same sites",
+        stack: "dual-stack",
+        change: (l) => {
+            for (const site of ["a", "b"]) l.sites[site].gateway.isp.subnet.ipv6 = `fd00:31:5${site === "a" ? 1 : 2}::/64`;
+            l.tunnels["a-b6"] = { type: "site-to-site", between: ["a", "b"], ipVersion: 6, inner: [6] };
+        },
+        path: "vnetlab:lab.tunnels.a-b6.inner",
+        message: /tunnel "b-a" already carries IPv6 between sites a and b/,
+    },
+    {
+        rule: "an inner family a site has no LAN of",
+        stack: "dual-stack",
+        change: (l) => { l.tunnels["c-a"].inner = [4, 6]; },
+        path: "vnetlab:lab.tunnels.c-a.inner",
+        message: /an IPv4 site-to-site tunnel needs an ipv4 LAN in site "c"/,
+    },
+    {
+        rule: "a host-to-host tunnel with another inner family",
+        stack: "host-to-host",
+        change: (l) => { l.tunnels["a-s"].inner = [6]; },
+        path: "vnetlab:lab.tunnels.a-s.inner",
+        message: /protects the gateways' own IPv4 addresses: inner must be \[4\] or left out/,
+    },
 ];
 
 describe("config validation: a broken config names its path and registers nothing", function () {
@@ -247,5 +369,14 @@ describe("config validation: a broken config names its path and registers nothin
         for (const stack of ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6"]) {
             await runLab(stackLab(stack), stack);
         }
+    });
+
+    it("takes a second tunnel between two sites when its outer family differs", async () => {
+        const lab = stackLab("dual-stack") as Raw;
+        for (const site of ["a", "b"]) lab.sites[site].gateway.isp.subnet.ipv6 = `fd00:31:5${site === "a" ? 1 : 2}::/64`;
+        lab.tunnels["b-a"].inner = [4];
+        lab.tunnels["b-a6"] = { type: "site-to-site", between: ["b", "a"], ipVersion: 6, inner: [6] };
+        const run = await runLab(lab, "dual-stack");
+        expect(run.resources.length).to.be.greaterThan(5);
     });
 });

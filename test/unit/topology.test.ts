@@ -1,0 +1,122 @@
+// Topologies beyond the seed's shape, from plan to rendered configs to the
+// checks verify derives: a shared segment without a router (net2net) and
+// tunnels whose inner families differ from the outer one (dual-stack).
+import { expect } from "chai";
+import { parseLab } from "../../model/validate";
+import { planLab } from "../../plan/plan";
+import type { LabPlan } from "../../plan/types";
+import { loadStackLab as stackLab } from "../../model/stack-file";
+import { renderFirewall, renderNodeConf, renderSwanctlConf } from "../../configs";
+import { deriveChecks } from "../../verify/derive";
+
+const planOf = (stack: string): LabPlan => planLab(parseLab(stackLab(stack), stack), stack);
+const node = (plan: LabPlan, name: string) => plan.nodes.find((n) => n.name === name)!;
+
+describe("topology: net2net, two gateways on one shared segment and no router", () => {
+    const plan = planOf("net2net");
+
+    it("has no router: moon and sun are on segment internet with the addresses the user chose", () => {
+        expect(plan.nodes.map((n) => `${n.name}:${n.role}`)).to.deep.equal(["moon:gateway", "alice:client", "sun:gateway", "bob:server"]);
+        const internet = plan.segments.find((s) => s.key === "internet")!;
+        expect(internet).to.include({ kind: "shared", networkName: "vnetlab-net2net-internet" });
+        expect(internet).to.not.have.property("site");
+        expect(internet.subnets).to.deep.equal({ ipv4: "192.168.0.0/24" });
+        // Docker's reserved gateway goes to the top, so .1 and .2 stay the lab's.
+        expect(internet.docker.ipv4).to.deep.equal({ subnet: "192.168.0.0/24", gateway: "192.168.0.254" });
+        for (const [gw, address] of [["moon", "192.168.0.1"], ["sun", "192.168.0.2"]]) {
+            const isp = node(plan, gw).interfaces.find((i) => i.name === "isp")!;
+            expect(isp.segment).to.equal("internet");
+            expect(isp.addresses.ipv4).to.deep.equal({ address, prefixLength: 24 });
+            expect(node(plan, gw).interfaces.find((i) => i.name === "lan")!.addresses.ipv4!.address).to.match(/^10\.[12]\.0\.1$/);
+        }
+        expect(node(plan, "alice").interfaces[0].addresses.ipv4!.address).to.equal("10.1.0.10");
+    });
+
+    it("gives the gateways no default route: their peer is on the link", () => {
+        expect(node(plan, "moon").routes).to.deep.equal([]);
+        expect(node(plan, "alice").routes).to.deep.equal([{ family: "ipv4", destination: "default", via: "10.1.0.1", interface: "lan" }]);
+    });
+
+    it("sends alice to bob's own address (via: direct), with no service address and no DNAT", () => {
+        expect(plan.services[0].consumers).to.deep.equal([
+            { site: "moon", tunnel: "net-net", family: "ipv4", address: "10.2.0.10", port: 8080, instance: "web" },
+        ]);
+        expect(node(plan, "moon").interfaces.find((i) => i.name === "lan")!.extraAddresses).to.deep.equal([]);
+        expect(node(plan, "moon").gateway!.dnat).to.deep.equal([]);
+        expect(renderFirewall(node(plan, "moon"), "ipv4")).to.include("-A POSTROUTING -s 10.1.0.0/16 -d 10.2.0.0/16 -o isp");
+    });
+
+    it("renders the tunnel between the gateways' segment addresses", () => {
+        const conf = renderSwanctlConf(node(plan, "moon"), plan);
+        expect(conf).to.include("local_addrs = 192.168.0.1").and.include("remote_addrs = 192.168.0.2");
+        expect(conf).to.include("local_ts = 10.1.0.0/16").and.include("remote_ts = 10.2.0.0/16");
+    });
+
+    it("watches the wire on sun's outside, and probes no router that is not there", () => {
+        const checks = deriveChecks(plan);
+        const wire = checks.filter((c) => c.kind === "wire");
+        expect(wire.map((c) => c.kind === "wire" && c.capture)).to.deep.equal([{ node: "sun", interface: "isp" }]);
+        expect(checks.filter((c) => c.kind === "probe").map((c) => c.id)).to.deep.equal(["isolation: alice -> sun 192.168.0.2 tcp"]);
+        expect(checks.some((c) => c.id.includes("router"))).to.equal(false);
+    });
+
+    it("keeps the router where a shared segment names one, as the gateways' default route", () => {
+        const raw = stackLab("net2net") as { segments: { internet: { router?: { ipv4: string } } } };
+        raw.segments.internet.router = { ipv4: "192.168.0.254" };
+        const withRouter = planLab(parseLab(raw, "net2net"), "net2net");
+        const router = node(withRouter, "router");
+        expect(router.interfaces.map((i) => [i.name, i.segment, i.addresses.ipv4?.address])).to.deep.equal([["internet", "internet", "192.168.0.254"]]);
+        expect(node(withRouter, "sun").routes).to.deep.equal([{ family: "ipv4", destination: "default", via: "192.168.0.254", interface: "isp" }]);
+        // Docker's gateway moves below the router's address.
+        expect(withRouter.segments.find((s) => s.key === "internet")!.docker.ipv4.gateway).to.equal("192.168.0.253");
+        // On one segment the gateways still talk on the link: the wire is watched at sun.
+        expect(deriveChecks(withRouter).filter((c) => c.kind === "wire").map((c) => c.kind === "wire" && c.capture.node)).to.deep.equal(["sun"]);
+    });
+});
+
+describe("topology: dual-stack, inner families apart from the outer one", () => {
+    const plan = planOf("dual-stack");
+    const tunnel = (name: string) => plan.tunnels.find((t) => t.name === name)!;
+
+    it("carries both LAN families of b and a in one tunnel over IPv4", () => {
+        const t = tunnel("b-a");
+        expect(t).to.include({ ipVersion: 4 });
+        expect(t.inner).to.deep.equal([4, 6]);
+        expect(t.ends.map((e) => [e.address, e.trafficSelectors])).to.deep.equal([
+            ["172.31.52.2", ["10.50.2.0/24", "fd00:50:2::/64"]],
+            ["172.31.51.2", ["10.50.1.0/24", "fd00:50:1::/64"]],
+        ]);
+        const conf = renderSwanctlConf(node(plan, "gateway-b"), plan);
+        expect(conf).to.include("local_ts = 10.50.2.0/24,fd00:50:2::/64").and.include("remote_ts = 10.50.1.0/24,fd00:50:1::/64");
+        expect(conf).to.include("remote_addrs = 172.31.51.2");
+    });
+
+    it("carries c's IPv6-only LAN over IPv4 ISP links", () => {
+        const t = tunnel("c-a");
+        expect(t.ends.map((e) => [e.address, e.trafficSelectors])).to.deep.equal([
+            ["172.31.53.2", ["fd00:50:3::/64"]],
+            ["172.31.51.2", ["fd00:50:1::/64"]],
+        ]);
+        // The TUN device needs IPv6 although the gateway's outside has none.
+        expect(renderNodeConf(node(plan, "gateway-c"), plan).split("\n")).to.include("ipsec-ipv6");
+        expect(node(plan, "gateway-c").interfaces.find((i) => i.name === "isp")!.addresses).to.not.have.property("ipv6");
+    });
+
+    it("masquerades each family except towards the selectors of that family", () => {
+        const rules = node(plan, "gateway-a").gateway!.masquerade;
+        expect(rules.map((r) => [r.family, r.except])).to.deep.equal([["ipv4", ["10.50.2.0/24"]]]);
+        // a's outside is IPv4 only, so its IPv6 LAN has no masquerade to except from.
+        expect(node(plan, "gateway-b").gateway!.masquerade.map((r) => [r.family, r.except])).to.deep.equal([["ipv4", ["10.50.1.0/24"]]]);
+    });
+
+    it("serves every family each tunnel carries, and proves each on the wire", () => {
+        expect(plan.services[0].consumers.map((c) => `${c.site} ${c.tunnel} ${c.address}`)).to.deep.equal([
+            "b b-a 10.50.1.2", "b b-a fd00:50:1::2", "c c-a fd00:50:1::2",
+        ]);
+        expect(deriveChecks(plan).filter((c) => c.kind === "wire").map((c) => c.id)).to.deep.equal([
+            "tunnel b-a: only ESP on the wire (IPv4 inside)",
+            "tunnel b-a: only ESP on the wire (IPv6 inside)",
+            "tunnel c-a: only ESP on the wire (IPv6 inside)",
+        ]);
+    });
+});
