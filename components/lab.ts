@@ -52,7 +52,8 @@ export class Lab extends pulumi.ComponentResource {
         const shared: Record<string, pulumi.Output<string>> = Object.fromEntries(
             plan.segments.filter((s) => s.site === undefined).map((s) => [s.key, segmentNetwork(plan, s, { parent: this }).name]),
         );
-        const siteNames = [...new Set(plan.segments.flatMap((s) => (s.site !== undefined ? [s.site] : [])))];
+        // From the gateways: a lone host on a shared segment has no segment of its own.
+        const siteNames = [...new Set(plan.nodes.flatMap((n) => (n.role === "gateway" && n.site !== undefined ? [n.site] : [])))];
         const sites = siteNames.map(
             (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks, pki: pki?.gateways, sharedNetworks: shared }, { parent: this }),
         );

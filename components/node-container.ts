@@ -25,6 +25,9 @@ export const IPV6_SYSCTLS: Readonly<Record<string, string>> = {
 
 const hasIpv6 = (node: NodePlan) => node.interfaces.some((i) => i.addresses.ipv6 !== undefined);
 
+/** Loose (2) wins over "all"'s strict 1: the kernel takes the higher of all and the interface. */
+const LOOSE_REVERSE_PATH = { "net.ipv4.conf.all.rp_filter": "2" } as const;
+
 
 export interface NodeContainerArgs {
     readonly lab: LabPlan;
@@ -61,7 +64,7 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         capabilities: { adds: ["NET_ADMIN"] },
         privileged: false,
         devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],
-        sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node) ? IPV6_SYSCTLS : {}) },
+        sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node) ? IPV6_SYSCTLS : {}), ...(node.gateway?.looseReversePath ? LOOSE_REVERSE_PATH : {}) },
         networksAdvanced,
         uploads: pulumi.output(args.extraFiles ?? []).apply((extra) => [...renderNodeFiles(node, lab), ...extra].map(upload)),
         labels: labLabels(lab, { "vnetlab.role": node.role, "vnetlab.node": node.name, ...(node.site ? { "vnetlab.site": node.site } : {}) }),

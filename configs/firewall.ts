@@ -27,14 +27,20 @@ function wanHasFamily(node: NodePlan, gw: GatewayPlan, family: Family): boolean 
 function strictFilter(node: NodePlan, gw: GatewayPlan, family: Family): string[] {
     const { lan, wan } = gw;
     const peers = gw.peers.filter((p) => p.family === family).map((p) => hostCidr(family, p.address));
-    const rules: string[] = [
-        "# Loopback and the LAN side are trusted.",
-        "-A INPUT -i lo -j ACCEPT",
-        "-A OUTPUT -o lo -j ACCEPT",
-        `-A INPUT -i ${lan} -j ACCEPT`,
-        `-A OUTPUT -o ${lan} -j ACCEPT`,
-        `# ${wan} (the ISP side): IKE and ESP with the tunnel peers, nothing else.`,
-    ];
+    const rules: string[] = lan !== undefined
+        ? [
+            "# Loopback and the LAN side are trusted.",
+            "-A INPUT -i lo -j ACCEPT",
+            "-A OUTPUT -o lo -j ACCEPT",
+            `-A INPUT -i ${lan} -j ACCEPT`,
+            `-A OUTPUT -o ${lan} -j ACCEPT`,
+        ]
+        : [
+            "# Loopback is trusted. A lone host: no LAN, and nothing to forward.",
+            "-A INPUT -i lo -j ACCEPT",
+            "-A OUTPUT -o lo -j ACCEPT",
+        ];
+    rules.push(`# ${wan} (the ISP side): IKE and ESP with the tunnel peers, nothing else.`);
     if (peers.length === 0) rules.push(`# (no tunnel peer speaks ${family === "ipv4" ? "IPv4" : "IPv6"})`);
     for (const peer of peers) {
         rules.push(
@@ -61,6 +67,7 @@ function strictFilter(node: NodePlan, gw: GatewayPlan, family: Family): string[]
             );
         }
     }
+    if (lan === undefined) return table("filter", [["INPUT", "DROP"], ["FORWARD", "DROP"], ["OUTPUT", "DROP"]], rules);
     rules.push(
         "# Forwarding: only between the LAN and the tunnels, plus replies.",
         "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",

@@ -136,7 +136,8 @@ export function labDot(plan: LabPlan, status?: DiagramStatus): string {
 
     // Shared segments sit between the sites, like the router.
     for (const segment of plan.segments.filter((s) => s.kind === "shared")) out.push(`  ${segmentLine(segment)}`);
-    const sites = [...new Set(plan.segments.flatMap((s) => (s.site !== undefined ? [s.site] : [])))];
+    // From the nodes: a lone host on a shared segment has no segment of its own.
+    const sites = [...new Set(plan.nodes.flatMap((n) => (n.site !== undefined ? [n.site] : [])))];
     const above = sites.length > ONE_ROW_SITES ? new Set(sites.slice(0, Math.floor(sites.length / 2))) : new Set<string>();
     for (const site of sites) {
         const segments = plan.segments.filter((s) => s.site === site);

@@ -31,7 +31,10 @@ export function wanSegment(siteName: string, site: SiteConfig): string {
 export function segmentKeys(lab: Pick<LabConfig, "sites" | "segments">): string[] {
     const own = Object.keys(lab.sites)
         .sort()
-        .flatMap((site) => [lanSegment(site), ...(lab.sites[site].gateway.isp.segment ? [] : [ispSegment(site)])]);
+        .flatMap((site) => [
+            ...(lab.sites[site].lan ? [lanSegment(site)] : []),
+            ...(lab.sites[site].gateway.isp.segment ? [] : [ispSegment(site)]),
+        ]);
     return [...own, ...Object.keys(lab.segments).sort()];
 }
 

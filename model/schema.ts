@@ -84,7 +84,8 @@ const gateway = z.strictObject({
 });
 
 const site = z.strictObject({
-    lan: subnets,
+    /** Left out: the site is one host that is its own IKE peer (strongSwan's host2host), its gateway. */
+    lan: subnets.optional(),
     gateway,
     hosts: z.record(nodeName, host).default({}),
 });
@@ -115,7 +116,7 @@ const tunnel = z.strictObject({
 });
 
 const service = z.strictObject({
-    /** A host with role server. */
+    /** A host with role server, or the gateway of a site without a LAN (a lone host serves itself). */
     server: nodeName,
     port: port.default(8080),
     /** The sites whose clients use the service, each through its tunnel(s) to the server's site. */

@@ -120,7 +120,15 @@ function checkAddresses(lab: LabConfig, add: Add): void {
                 addresses: host.address,
             })),
         ];
-        checkMembers(site.lan, ["sites", siteName, "lan"], lan, add);
+        if (site.lan) {
+            checkMembers(site.lan, ["sites", siteName, "lan"], lan, add);
+        } else {
+            // A site without a LAN is one host, its gateway: nothing else has a place in it.
+            for (const member of lan) {
+                if (member.addresses !== undefined) add(member.path, "is set but the site has no lan: its gateway is a lone host with only its ISP address");
+            }
+            if (Object.keys(site.hosts).length > 0) add(["sites", siteName, "hosts"], "a site without a lan has no hosts: its gateway is the one host; give the site a lan");
+        }
         const ispSubnet = site.gateway.isp.subnet;
         if (ispSubnet === undefined || site.gateway.isp.segment !== undefined) continue;
         const isp: Member[] = [
@@ -175,7 +183,7 @@ function checkSegmentsOverlap(lab: LabConfig, add: Add): void {
     }
     for (const [siteName, site] of Object.entries(lab.sites)) {
         for (const family of FAMILIES) {
-            const lan = site.lan[family];
+            const lan = site.lan?.[family];
             if (lan) all.push({ path: ["sites", siteName, "lan", family], subnet: Subnet.parse(family, lan), isp: false });
             const isp = site.gateway.isp.subnet?.[family];
             if (isp) {
@@ -258,12 +266,12 @@ function checkTunnels(lab: LabConfig, add: Add): void {
         for (const version of versions) {
             const innerFamily = familyOf(version);
             for (const site of [left, right]) {
-                if (!lab.sites[site].lan[innerFamily]) {
+                if (!lab.sites[site].lan?.[innerFamily]) {
                     add(innerPath, `an IPv${version} site-to-site tunnel needs an ${innerFamily} LAN in site "${site}"`);
                 }
             }
-            const leftLan = lab.sites[left].lan[innerFamily];
-            const rightLan = lab.sites[right].lan[innerFamily];
+            const leftLan = lab.sites[left].lan?.[innerFamily];
+            const rightLan = lab.sites[right].lan?.[innerFamily];
             if (leftLan && rightLan && Subnet.parse(innerFamily, leftLan).overlaps(Subnet.parse(innerFamily, rightLan))) {
                 add([...path, "type"],
                     `site-to-site between overlapping LANs ${leftLan} (${left}) and ${rightLan} (${right}) cannot route; use host-to-host`);
@@ -281,6 +289,8 @@ function checkServices(lab: LabConfig, add: Add): void {
     const hosts = new Map<string, { site: string; role: string }>();
     for (const [siteName, site] of Object.entries(lab.sites)) {
         for (const [h, host] of Object.entries(site.hosts)) hosts.set(h, { site: siteName, role: host.role });
+        // A lone host serves itself.
+        if (!site.lan) hosts.set(gatewayName(siteName, site), { site: siteName, role: "server" });
     }
     for (const [serviceName, service] of Object.entries(lab.services)) {
         const path: ConfigPath = ["services", serviceName];
@@ -305,16 +315,21 @@ function checkServices(lab: LabConfig, add: Add): void {
                 add(sitePath, `no tunnel joins site "${site}" and the server's site "${server.site}"`);
                 continue;
             }
+            const lone = (s: string) => lab.sites[s].lan === undefined;
+            if ((lone(site) || lone(server.site)) && service.via !== "direct") {
+                add([...path, "via"], `site "${lone(site) ? site : server.site}" is a lone host without a LAN for a service address: use via: direct`);
+            }
             for (const [tunnelName, tunnel] of found) {
-                if (service.via === "direct" && tunnel.type !== "site-to-site") {
+                // Across host-to-host, only the gateways' own addresses travel the tunnel: direct reaches a lone host that serves itself.
+                if (service.via === "direct" && tunnel.type !== "site-to-site" && !lone(server.site)) {
                     add([...path, "via"], `direct needs site-to-site tunnels, but "${tunnelName}" is host-to-host: it carries only the gateways' addresses (use via: gateway)`);
                 }
                 for (const version of innerVersions(tunnel)) {
                     const family = familyOf(version);
-                    if (!lab.sites[site].lan[family]) {
+                    if (!lone(site) && !lab.sites[site].lan?.[family]) {
                         add(sitePath, `site "${site}" has no ${family} LAN for the service address of tunnel "${tunnelName}"`);
                     }
-                    if (!lab.sites[server.site].lan[family]) {
+                    if (!lone(server.site) && !lab.sites[server.site].lan?.[family]) {
                         add([...path, "server"], `the server's site "${server.site}" has no ${family} LAN for tunnel "${tunnelName}"`);
                     }
                 }

@@ -129,7 +129,7 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
     }
     for (const [siteName, site] of sortedSites(lab)) {
         const gw = gatewayName(siteName, site);
-        const lan = iface(lanSegment(siteName), gw);
+        const lan = site.lan ? iface(lanSegment(siteName), gw) : undefined;
         const wanKey = wanSegment(siteName, site);
         const wan = iface(wanKey, gw);
         // On a shared segment without a router the gateways reach their peers on the link itself.
@@ -139,11 +139,12 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
             role: "gateway",
             site: siteName,
             containerName: containerName(name, gw),
-            interfaces: [lan, wan],
+            interfaces: lan ? [lan, wan] : [wan],
             routes: router ? defaultRoutes(router.lab, wan.name) : [],
             gateway: planGateway(lab, siteName, site, lan, wan, tunnels, dnat.get(gw) ?? []),
-            instances: [],
+            instances: instances.get(gw) ?? [],
         });
+        if (!lan) continue;
         for (const [hostName, host] of hosts(site)) {
             nodes.push({
                 name: hostName,
@@ -224,8 +225,9 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
         const gw = gatewayName(siteName, site);
         const sitePath: ConfigPath = ["sites", siteName];
 
-        const lanSubnets = parseSubnets(site.lan);
-        const lan = new SegmentAddresses(lanSegment(siteName), lanSubnets);
+        // A site without a LAN is one host: its gateway has only its outside.
+        const lanSubnets = site.lan ? parseSubnets(site.lan) : undefined;
+        const lan = new SegmentAddresses(lanSegment(siteName), lanSubnets ?? {});
         lan.reserve(site.gateway.address);
         lan.reserve(site.gateway.serviceAddress);
         for (const [, host] of hosts(site)) lan.reserve(host.address);
@@ -244,7 +246,7 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
                 extra: {},
             });
         }
-        drafts.push({ key: lan.key, kind: "lan", site: siteName, subnets: lanSubnets, members: lanMembers, allocator: lan });
+        if (lanSubnets) drafts.push({ key: lan.key, kind: "lan", site: siteName, subnets: lanSubnets, members: lanMembers, allocator: lan });
 
         const ispPath: ConfigPath = [...sitePath, "gateway", "isp"];
         const onShared = site.gateway.isp.segment !== undefined ? shared.get(site.gateway.isp.segment)! : undefined;
@@ -349,7 +351,7 @@ function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
                     address,
                     trafficSelectors: t.type === "host-to-host"
                         ? [hostPrefix(family, address)]
-                        : inner.map((v) => Subnet.parse(familyOf(v), lab.sites[site].lan[familyOf(v)]!).toString()),
+                        : inner.map((v) => Subnet.parse(familyOf(v), lab.sites[site].lan![familyOf(v)]!).toString()),
                 };
             };
             return {
@@ -374,7 +376,8 @@ function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelP
     const addDnat = (gw: string, rule: DnatRule) => dnat.set(gw, [...(dnat.get(gw) ?? []), rule]);
 
     for (const [serviceName, service] of Object.entries(lab.services).sort(byKey)) {
-        const serverSite = Object.entries(lab.sites).find(([, s]) => service.server in s.hosts)![0];
+        const [serverSite, serverSiteConfig] = Object.entries(lab.sites)
+            .find(([siteName, s]) => service.server in s.hosts || (!s.lan && gatewayName(siteName, s) === service.server))!;
         const serverInstances = new Map<number, ServiceInstance>();
         const consumers = service.sites.flatMap((site, index) => {
             // Every tunnel between the two sites, every family it carries: a dual-stack tunnel serves both.
@@ -384,10 +387,12 @@ function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelP
             return routes.map(({ tunnel, family }) => {
                 const near = tunnel.ends.find((e) => e.site === site)!;
                 const far = tunnel.ends.find((e) => e.site === serverSite)!;
-                const serverAddress = labAddressOf(segments, lanSegment(serverSite), service.server, family)!;
+                // A lone host serves at its own outside address, the one its host-to-host selector covers.
+                const serverSegment = serverSiteConfig.lan ? lanSegment(serverSite) : wanSegment(serverSite, serverSiteConfig);
+                const serverAddress = labAddressOf(segments, serverSegment, service.server, family)!;
                 // Overlapping LANs reach the server from the same addresses, so each
                 // host-to-host site gets an instance of its own, told apart by source.
-                const perSite = tunnel.type === "host-to-host";
+                const perSite = tunnel.type === "host-to-host" && service.via === "gateway";
                 const port = perSite ? service.instancePortBase + index : service.port;
                 const label = perSite ? `${serviceName}@${site}` : serviceName;
                 serverInstances.set(port, { service: serviceName, port, label });
@@ -423,7 +428,7 @@ function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelP
 }
 
 function planGateway(
-    lab: LabConfig, siteName: string, site: SiteConfig, lan: InterfacePlan, wan: InterfacePlan,
+    lab: LabConfig, siteName: string, site: SiteConfig, lan: InterfacePlan | undefined, wan: InterfacePlan,
     tunnels: TunnelPlan[], dnat: DnatRule[],
 ): GatewayPlan {
     const mine = tunnels
@@ -432,7 +437,7 @@ function planGateway(
     const snat: SnatRule[] = [];
     for (const { t, near, far } of mine) {
         const family = familyOf(t.ipVersion);
-        const lanSubnet = lab.sites[siteName].lan[family];
+        const lanSubnet = lab.sites[siteName].lan?.[family];
         if (t.type === "host-to-host" && lanSubnet) {
             snat.push({
                 family, source: lanSubnet, destination: hostPrefix(family, far.address), toSource: near!.address,
@@ -440,18 +445,23 @@ function planGateway(
             });
         }
     }
-    const masquerade: MasqueradeRule[] = site.gateway.masquerade
+    const masquerade: MasqueradeRule[] = site.gateway.masquerade && lan
         ? FAMILIES.filter((f) => lan.addresses[f] && wan.addresses[f]).map((family) => ({
             family,
-            source: site.lan[family]!,
+            source: site.lan![family]!,
             outInterface: wan.name,
             except: mine
                 .filter((x) => tunnelFamilies(x.t).includes(family))
                 .flatMap((x) => x.far.trafficSelectors.filter((ts) => familyOfPrefix(ts) === family)),
         }))
         : [];
+    const onLink = mine.filter(({ t, far }) => t.type === "host-to-host" &&
+        lab.sites[far.site] !== undefined && wanSegment(far.site, lab.sites[far.site]) === wan.segment);
     return {
-        lan: lan.name,
+        ...(lan ? { lan: lan.name } : {}),
+        ...(onLink.length > 0
+            ? { looseReversePath: `host-to-host ${onLink.map((x) => x.t.name).join(", ")} to a peer on ${wan.segment}: its ARP must pass the tunnel route` }
+            : {}),
         wan: wan.name,
         firewall: site.gateway.firewall,
         peers: mine.map(({ t, far }) => ({ family: familyOf(t.ipVersion), address: far.address })),

@@ -82,7 +82,8 @@ export interface MasqueradeRule {
 }
 
 export interface GatewayPlan {
-    readonly lan: string;
+    /** Absent on a lone host (a site without a LAN). */
+    readonly lan?: string;
     readonly wan: string;
     readonly firewall: "strict" | "open";
     /** IKE peers by family: the only hosts the ISP side talks to under a strict firewall. */
@@ -90,6 +91,13 @@ export interface GatewayPlan {
     readonly dnat: readonly DnatRule[];
     readonly snat: readonly SnatRule[];
     readonly masquerade: readonly MasqueradeRule[];
+    /**
+     * Why strict reverse-path filtering must give way to loose, when it must:
+     * a host-to-host tunnel to a peer on the same segment routes the peer's
+     * address into the tunnel, and the kernel then drops the peer's ARP
+     * requests (an ARP lookup carries no port for the IKE rules to match).
+     */
+    readonly looseReversePath?: string;
 }
 
 export interface ServiceInstance {

@@ -32,7 +32,8 @@ const firstAddress = (node: NodePlan, interfaceName: string, family: Family) =>
 
 export function deriveChecks(plan: LabPlan): CheckSpec[] {
     const checks: CheckSpec[] = [];
-    const clientsOf = (site: string) => plan.nodes.filter((n) => n.site === site && n.role === "client");
+    // A site without a LAN is one host, its gateway, which is its own client.
+    const clientsOf = (site: string) => plan.nodes.filter((n) => n.site === site && (n.role === "client" || (n.role === "gateway" && n.gateway?.lan === undefined)));
 
     // Service requests come first: with trap tunnels they are what brings the SAs up.
     for (const service of plan.services) {

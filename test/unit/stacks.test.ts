@@ -55,7 +55,9 @@ describe("stacks under Pulumi mocks", function () {
                     expect(inputs.capabilities).to.deep.equal({ adds: ["NET_ADMIN"] });
                     expect(inputs.devices).to.deep.equal([{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }]);
                     const ipv6 = node.interfaces.some((i) => i.addresses.ipv6);
-                    expect(inputs.sysctls).to.deep.equal({ ...NODE_SYSCTLS, ...(ipv6 ? IPV6_SYSCTLS : {}) });
+                    // Loose reverse-path filtering only where the plan says why.
+                    const loose = node.gateway?.looseReversePath ? { "net.ipv4.conf.all.rp_filter": "2" } : {};
+                    expect(inputs.sysctls).to.deep.equal({ ...NODE_SYSCTLS, ...(ipv6 ? IPV6_SYSCTLS : {}), ...loose });
                     expect(inputs.networkMode ?? "").to.not.equal("host");
                     expect(inputs.networksAdvanced.map((n: Json) => [n.name, n.ipv4Address, n.ipv6Address])).to.deep.equal(
                         node.interfaces.map((i) => [networkNames.get(i.segment), i.docker.ipv4, i.docker.ipv6]));

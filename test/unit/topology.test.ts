@@ -74,6 +74,38 @@ describe("topology: net2net, two gateways on one shared segment and no router", 
     });
 });
 
+describe("topology: host2host, hosts that are their own IKE peers", () => {
+    const plan = planOf("host2host");
+
+    it("has two nodes, each with only its outside, protecting just the two addresses", () => {
+        expect(plan.nodes.map((n) => [n.name, n.role, n.interfaces.map((i) => i.name)])).to.deep.equal([["moon", "gateway", ["isp"]], ["sun", "gateway", ["isp"]]]);
+        expect(plan.segments.map((s) => s.key)).to.deep.equal(["internet"]);
+        expect(plan.tunnels[0].ends.map((e) => e.trafficSelectors)).to.deep.equal([["192.168.0.1/32"], ["192.168.0.2/32"]]);
+    });
+
+    it("lets sun serve itself at its own address, the one its selector covers", () => {
+        expect(plan.nodes.find((n) => n.name === "sun")!.instances).to.deep.equal([{ service: "web", port: 8080, label: "web" }]);
+        expect(plan.services[0].consumers).to.deep.equal([{ site: "moon", tunnel: "host-host", family: "ipv4", address: "192.168.0.2", port: 8080, instance: "web" }]);
+        const service = deriveChecks(plan).find((c) => c.kind === "service");
+        expect(service).to.include({ from: "moon", address: "192.168.0.2", target: "sun" });
+    });
+
+    it("filters the lone host's outside to IKE and ESP with its peer and forwards nothing", () => {
+        const rules = renderFirewall(node(plan, "moon"), "ipv4")!;
+        expect(rules).to.include("-A INPUT -i isp -s 192.168.0.2/32 -p udp -m multiport --dports 500,4500 -j ACCEPT");
+        expect(rules).to.include(":FORWARD DROP [0:0]");
+        expect(rules).to.not.match(/-A FORWARD/);
+        expect(rules).to.not.include("undefined");
+    });
+
+    it("relaxes reverse-path filtering only where a tunnel routes an on-link peer", () => {
+        expect(node(plan, "moon").gateway!.looseReversePath).to.match(/host-to-host host-host to a peer on internet/);
+        for (const stack of ["host-to-host", "net2net"]) {
+            expect(planOf(stack).nodes.every((n) => n.gateway?.looseReversePath === undefined), stack).to.equal(true);
+        }
+    });
+});
+
 describe("topology: dual-stack, inner families apart from the outer one", () => {
     const plan = planOf("dual-stack");
     const tunnel = (name: string) => plan.tunnels.find((t) => t.name === name)!;

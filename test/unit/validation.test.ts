@@ -300,6 +300,35 @@ const RULES: Rule[] = [
         path: "vnetlab:lab.services.web.via",
         message: /direct needs site-to-site tunnels, but "a-s" is host-to-host/,
     },
+    // Lone hosts (host2host): sites without a LAN.
+    {
+        rule: "hosts in a site without a LAN",
+        stack: "host2host",
+        change: (l) => { l.sites.moon.hosts = { alice: { role: "client" } }; },
+        path: "vnetlab:lab.sites.moon.hosts",
+        message: /a site without a lan has no hosts: its gateway is the one host/,
+    },
+    {
+        rule: "a LAN address for a lone host",
+        stack: "host2host",
+        change: (l) => { l.sites.sun.gateway.address = { ipv4: "10.2.0.1" }; },
+        path: "vnetlab:lab.sites.sun.gateway.address",
+        message: /is set but the site has no lan/,
+    },
+    {
+        rule: "a service forwarded by a lone host's missing gateway",
+        stack: "host2host",
+        change: (l) => { l.services.web.via = "gateway"; },
+        path: "vnetlab:lab.services.web.via",
+        message: /site "moon" is a lone host without a LAN for a service address: use via: direct/,
+    },
+    {
+        rule: "a site-to-site tunnel to a lone host",
+        stack: "host2host",
+        change: (l) => { l.tunnels["host-host"].type = "site-to-site"; },
+        path: "vnetlab:lab.tunnels.host-host.ipVersion",
+        message: /an IPv4 site-to-site tunnel needs an ipv4 LAN in site "moon"/,
+    },
     // Inner and outer families (dual-stack).
     {
         rule: "a tunnel naming an inner family twice",
