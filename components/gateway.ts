@@ -16,29 +16,48 @@ export interface GatewayArgs {
     readonly pki?: GatewayPki;
 }
 
-/** A site's gateway: strongSwan, firewall, NAT; PSKs and private key stay Pulumi secrets into the container. */
+/**
+ * The container of a node that runs IKE (a gateway or a road warrior), with
+ * its PSKs, certificate and private key, which stay Pulumi secrets into it.
+ */
+export function ikeNodeContainer(args: GatewayArgs, opts: pulumi.CustomResourceOptions): docker.Container {
+    const pskTunnels = args.lab.tunnels
+            .filter((t) => t.auth === "psk" && t.ends.some((e) => e.gateway === args.node.name))
+            .map((t) => t.name);
+    const files: pulumi.Output<NodeFile[]>[] = [];
+    if (pskTunnels.length > 0) {
+        files.push(pulumi.secret(pulumi
+            .all(Object.fromEntries(pskTunnels.map((t) => [t, args.psks[t]])))
+            .apply((psks) => [renderSecrets(args.node, args.lab, psks)])));
+    }
+    if (args.pki) {
+        files.push(args.pki.credentials.apply(renderCredentialFiles));
+        files.push(pulumi.secret(args.pki.privateKeyPem.apply((pem) => [renderPrivateKeyFile(pem)])));
+    }
+    return nodeContainer(
+        { lab: args.lab, node: args.node, image: args.image, networks: args.networks, extraFiles: pulumi.all(files).apply((lists) => lists.flat()) },
+        opts,
+    );
+}
+
+/** A site's gateway: strongSwan, firewall, NAT. */
 export class Gateway extends pulumi.ComponentResource {
     readonly container: docker.Container;
 
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vnetlab:index:Gateway", name, {}, opts);
-        const pskTunnels = args.lab.tunnels
-            .filter((t) => t.auth === "psk" && t.ends.some((e) => e.gateway === args.node.name))
-            .map((t) => t.name);
-        const files: pulumi.Output<NodeFile[]>[] = [];
-        if (pskTunnels.length > 0) {
-            files.push(pulumi.secret(pulumi
-                .all(Object.fromEntries(pskTunnels.map((t) => [t, args.psks[t]])))
-                .apply((psks) => [renderSecrets(args.node, args.lab, psks)])));
-        }
-        if (args.pki) {
-            files.push(args.pki.credentials.apply(renderCredentialFiles));
-            files.push(pulumi.secret(args.pki.privateKeyPem.apply((pem) => [renderPrivateKeyFile(pem)])));
-        }
-        this.container = nodeContainer(
-            { lab: args.lab, node: args.node, image: args.image, networks: args.networks, extraFiles: pulumi.all(files).apply((lists) => lists.flat()) },
-            { parent: this },
-        );
+        this.container = ikeNodeContainer(args, { parent: this });
+        this.registerOutputs({ containerName: this.container.name });
+    }
+}
+
+/** A road warrior: a host outside any site that dials in to a site's gateway for a virtual IP. */
+export class RoadWarrior extends pulumi.ComponentResource {
+    readonly container: docker.Container;
+
+    constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vnetlab:index:RoadWarrior", name, {}, opts);
+        this.container = ikeNodeContainer(args, { parent: this });
         this.registerOutputs({ containerName: this.container.name });
     }
 }

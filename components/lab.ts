@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { LabPlan } from "../plan/types";
+import type { LabPlan, NodePlan } from "../plan/types";
 import { LabManifest, NodeRow, TunnelRow, manifestOf, nodeRows, tunnelRows } from "../plan/summary";
-import { Router } from "./router";
+import { NatRouter, Router } from "./router";
+import { RoadWarrior } from "./gateway";
 import { Site, segmentNetwork } from "./site";
 import { VpnTunnel } from "./vpn-tunnel";
 import { Pki } from "./pki";
@@ -26,8 +27,8 @@ export function nodeImage(name: string, image: LabPlan["image"], context = "./im
 
 /**
  * A whole lab: the node image, the shared segments, one Site per site, the
- * Router when some segment has one, one VpnTunnel per tunnel, the Pki when
- * certificates are used.
+ * Router when some segment has one, NAT routers and road warriors, one
+ * VpnTunnel per tunnel, the Pki when certificates are used.
  */
 export class Lab extends pulumi.ComponentResource {
     readonly nodes: pulumi.Output<NodeRow[]>;
@@ -66,8 +67,21 @@ export class Lab extends pulumi.ComponentResource {
             }, { parent: this })
             : undefined;
 
+        const networksOf = (node: NodePlan) => Object.fromEntries(node.interfaces.map((i) => [i.segment, allNetworks[i.segment]]));
+        const natRouters = plan.nodes.filter((n) => n.role === "nat").map((node) =>
+            new NatRouter(node.name, { lab: plan, node, image: imageRef, networks: networksOf(node) }, { parent: this }));
+        const roadWarriors = plan.nodes.filter((n) => n.role === "roadwarrior").map((node) =>
+            new RoadWarrior(node.name, {
+                lab: plan, node, image: imageRef, networks: networksOf(node), psks,
+                ...(pki?.gateways[node.name] ? { pki: pki.gateways[node.name] } : {}),
+            }, { parent: this }));
+
         // Outputs resolve once every node exists, so a reader never sees a lab that is not there.
-        const ready = pulumi.all([...(router ? [router.container.id] : []), ...sites.flatMap((s) => s.containers.map((c) => c.id))]);
+        const ready = pulumi.all([
+            ...(router ? [router.container.id] : []),
+            ...sites.flatMap((s) => s.containers.map((c) => c.id)),
+            ...[...natRouters, ...roadWarriors].map((n) => n.container.id),
+        ]);
         this.nodes = ready.apply(() => nodeRows(plan));
         this.tunnels = ready.apply(() => tunnelRows(plan));
         this.manifest = ready.apply(() => manifestOf(plan));

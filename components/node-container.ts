@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { LabPlan, NodePlan } from "../plan/types";
 import { READY_FILE, START_COMMAND, renderNodeFiles, NodeFile } from "../configs";
 import { labLabels } from "./labels";
+import { tunnelFamilies } from "../plan/tunnel";
 
 /** The seed's forwarding and hardening settings, for every node. */
 export const NODE_SYSCTLS: Readonly<Record<string, string>> = {
@@ -23,7 +24,9 @@ export const IPV6_SYSCTLS: Readonly<Record<string, string>> = {
     "net.ipv6.conf.default.disable_ipv6": "0",
 };
 
-const hasIpv6 = (node: NodePlan) => node.interfaces.some((i) => i.addresses.ipv6 !== undefined);
+/** IPv6 on a link, or inside a tunnel it ends (a road warrior's IPv6 virtual IP on an IPv4 host). */
+const hasIpv6 = (node: NodePlan, lab: LabPlan) => node.interfaces.some((i) => i.addresses.ipv6 !== undefined) ||
+    lab.tunnels.some((t) => t.ends.some((e) => e.gateway === node.name) && tunnelFamilies(t).includes("ipv6"));
 
 /** Loose (2) wins over "all"'s strict 1: the kernel takes the higher of all and the interface. */
 const LOOSE_REVERSE_PATH = { "net.ipv4.conf.all.rp_filter": "2" } as const;
@@ -64,7 +67,7 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         capabilities: { adds: ["NET_ADMIN"] },
         privileged: false,
         devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],
-        sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node) ? IPV6_SYSCTLS : {}), ...(node.gateway?.looseReversePath ? LOOSE_REVERSE_PATH : {}) },
+        sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node, lab) ? IPV6_SYSCTLS : {}), ...(node.gateway?.looseReversePath ? LOOSE_REVERSE_PATH : {}) },
         networksAdvanced,
         uploads: pulumi.output(args.extraFiles ?? []).apply((extra) => [...renderNodeFiles(node, lab), ...extra].map(upload)),
         labels: labLabels(lab, { "vnetlab.role": node.role, "vnetlab.node": node.name, ...(node.site ? { "vnetlab.site": node.site } : {}) }),

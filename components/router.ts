@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { LabPlan } from "../plan/types";
+import type { LabPlan, NodePlan } from "../plan/types";
 import { nodeContainer } from "./node-container";
 
 export interface RouterArgs {
@@ -18,6 +18,25 @@ export class Router extends pulumi.ComponentResource {
         super("vnetlab:index:Router", name, {}, opts);
         const node = args.lab.nodes.find((n) => n.role === "router")!;
         this.container = nodeContainer({ lab: args.lab, node, image: args.image, networks: args.networks }, { parent: this });
+        this.registerOutputs({ containerName: this.container.name });
+    }
+}
+
+export interface NatRouterArgs {
+    readonly lab: LabPlan;
+    readonly node: NodePlan;
+    readonly image: pulumi.Input<string>;
+    /** Docker network name per segment key: its inside and its outside. */
+    readonly networks: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/** A home router in front of a shared segment: forwards, and masquerades the inside. */
+export class NatRouter extends pulumi.ComponentResource {
+    readonly container: docker.Container;
+
+    constructor(name: string, args: NatRouterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vnetlab:index:NatRouter", name, {}, opts);
+        this.container = nodeContainer({ lab: args.lab, node: args.node, image: args.image, networks: args.networks }, { parent: this });
         this.registerOutputs({ containerName: this.container.name });
     }
 }

@@ -132,10 +132,23 @@ function routerFirewall(node: NodePlan, family: Family): string[] {
     return [...filter, ...nat];
 }
 
-/** The rule set of a gateway or the router for one family; other roles have none. */
+/**
+ * A home router: forwards everything and masquerades its inside to ports of
+ * its own choosing, so that a peer outside sees both the address and the port
+ * translated (the proof that a path crossed it).
+ */
+function natRouterFirewall(node: NodePlan, family: Family): string[] {
+    const filter = table("filter", [["INPUT", "ACCEPT"], ["FORWARD", "ACCEPT"], ["OUTPUT", "ACCEPT"]], ["# A home router: it filters nothing."]);
+    const rules = (node.natRouter?.masquerade ?? []).filter((m) => m.family === family)
+        .map((m) => `-A POSTROUTING -s ${m.source} -o ${m.outInterface} -j MASQUERADE --random-fully`);
+    return [...filter, ...table("nat", NAT_CHAINS, rules)];
+}
+
+/** The rule set of a gateway, road warrior, NAT router or the router for one family; other roles have none. */
 export function renderFirewall(node: NodePlan, family: Family): string | undefined {
     const header = `# ${family === "ipv4" ? "iptables" : "ip6tables"}-restore input for ${node.name} (${node.role}), rendered by vnetlab (configs/firewall.ts). Do not edit.`;
-    if (node.role === "gateway") {
+    if (node.role === "nat") return fileText([header, ...natRouterFirewall(node, family)]);
+    if (node.role === "gateway" || node.role === "roadwarrior") {
         if (!node.gateway) throw new Error(`gateway ${node.name} has no gateway plan`);
         return fileText([header, ...gatewayFirewall(node, node.gateway, family)]);
     }

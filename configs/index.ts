@@ -7,7 +7,7 @@ import { renderFirewall } from "./firewall";
 import { renderNodeConf } from "./node-conf";
 import { DATAPLANES, FIREWALL_FILES, NODE_CONF, NODE_JSON, SECRETS_CONF, SWANCTL_CONF, strongswanConfPath } from "./paths";
 import { renderStrongswanConf } from "./strongswan";
-import { renderSecretsConf, renderSwanctlConf } from "./swanctl";
+import { renderSecretsConf, renderSwanctlConf, runsIke } from "./swanctl";
 import { fileText } from "./text";
 
 export interface NodeFile {
@@ -24,7 +24,7 @@ export { renderNodeConf, nodeConfRecords, NodeConfRecord, NODE_CONF_FORMAT, IKE_
 export { renderStrongswanConf, charonPlugins } from "./strongswan";
 export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from "./credentials";
 export { signCrl } from "./crl";
-export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, startAction, swanctlSecret, DPD_DELAY_SECONDS } from "./swanctl";
+export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, startAction, swanctlSecret, runsIke, poolName, DPD_DELAY_SECONDS } from "./swanctl";
 
 /** Every file of a node except its secrets, sorted by path. */
 export function renderNodeFiles(node: NodePlan, lab: LabPlan): NodeFile[] {
@@ -37,7 +37,7 @@ export function renderNodeFiles(node: NodePlan, lab: LabPlan): NodeFile[] {
         const rules = renderFirewall(node, family);
         if (rules !== undefined) files.push({ path: FIREWALL_FILES[family], content: rules, mode: "0644" });
     }
-    if (node.role === "gateway") {
+    if (runsIke(node)) {
         files.push({ path: SWANCTL_CONF, content: renderSwanctlConf(node, lab), mode: "0644" });
         for (const dataplane of DATAPLANES) {
             files.push({ path: strongswanConfPath(dataplane), content: renderStrongswanConf(dataplane), mode: "0644" });

@@ -21,6 +21,7 @@
 //   ipsec-ipv6                       a tunnel carries IPv6, outside or inside
 //   ike-rule <pref> <source> <udp sport>          libipsec only (see below)
 //   tunnel <name> <initiator|responder> <remote address> <start_action>
+//   dial <tunnel>                    initiate it, retrying, before ready (a road warrior)
 //   instance <service> <port> <label>             step 6
 import type { LabPlan, NodePlan } from "../plan/types";
 import { renderFirewall } from "./firewall";
@@ -28,8 +29,8 @@ import {
     CHARON, CHARON_LOG, CHARON_PID, CHARON_VICI, DATAPLANE_FILE, FAILED_MESSAGE, FIREWALL_FILES, LIBIPSEC_TUN, READY_FILE, READY_MESSAGE,
     START_LOG, STRONGSWAN_CONF, UPLINK_INTERFACE, strongswanConfPath,
 } from "./paths";
-import { gatewayTunnels, startAction } from "./swanctl";
-import { tunnelFamilies } from "../plan/tunnel";
+import { gatewayTunnels, runsIke, startAction } from "./swanctl";
+import { reachableAt, tunnelFamilies } from "../plan/tunnel";
 import { fileText } from "./text";
 
 /** The one format image/vnetlab-start reads; change both together. */
@@ -107,7 +108,7 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
     }
     for (const r of node.routes) records.push(["route", r.family, r.destination, r.via, r.interface]);
     if (node.uplink) records.push(["uplink", UPLINK_INTERFACE]);
-    if (node.role === "gateway") {
+    if (runsIke(node)) {
         const tunnels = gatewayTunnels(node, lab);
         records.push(
             ["ipsec", LIBIPSEC_TUN],
@@ -122,7 +123,9 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
         );
         if (tunnels.some((t) => t.tunnel.ipVersion === 6 || tunnelFamilies(t.tunnel).includes("ipv6"))) records.push(["ipsec-ipv6"]);
         records.push(...ikeRules(node));
-        for (const t of tunnels) records.push(["tunnel", t.tunnel.name, t.initiator ? "initiator" : "responder", t.remote.address, startAction(t)]);
+        for (const t of tunnels) records.push(["tunnel", t.tunnel.name, t.initiator ? "initiator" : "responder", reachableAt(t.remote), startAction(t)]);
+        // A road warrior connects before it is ready, retrying while its gateway still starts.
+        for (const t of tunnels.filter((x) => x.local.virtualIp)) records.push(["dial", t.tunnel.name]);
     }
     for (const i of node.instances) records.push(["instance", i.service, i.port, i.label]);
     return records;

@@ -2,6 +2,8 @@
 // tunnel the gateway ends, named after the tunnel.
 import type { LabPlan, NodePlan, TunnelEnd, TunnelPlan } from "../plan/types";
 import { Setting, fileText, strongswanSettings } from "./text";
+import type { Family } from "../plan/ip";
+import { reachableAt, tunnelFamilies } from "../plan/tunnel";
 import { CREDENTIAL_NAMES } from "./paths";
 
 /** Seconds between dead peer detection probes when a tunnel is idle. */
@@ -33,16 +35,30 @@ export function gatewayTunnels(node: NodePlan, lab: LabPlan): GatewayTunnel[] {
  * from its side also brings the tunnel up.
  */
 export function startAction(t: GatewayTunnel): "trap" | "trap|start" | "none" {
+    // A road warrior has no address to trap from before it has its virtual IP:
+    // its start program dials (see dialing), and the gateway waits to be called.
+    if (t.tunnel.type === "road-warrior") return "none";
     if (t.initiator) return t.tunnel.startAction === "start" ? "trap|start" : "trap";
     return t.tunnel.startAction === "trap" ? "trap" : "none";
 }
 
+/** Swanctl's pool name for a family's virtual IPs on a gateway. */
+export const poolName = (family: Family) => `vip-${family}`;
+
 function connection(t: GatewayTunnel): Setting {
     const { tunnel, local, remote } = t;
+    // A road warrior asks for an address of each family; its gateway hands them out of its pools.
+    const virtualIps: Setting[] = local.virtualIp
+        ? [["vips", tunnelFamilies(tunnel).map((f) => (f === "ipv4" ? "0.0.0.0" : "::")).join(",")]]
+        : remote.virtualIp
+            ? [["pools", tunnelFamilies(tunnel).map(poolName).join(",")]]
+            : [];
     return [tunnel.name, [
         ["version", 2],
         ["local_addrs", local.address],
-        ["remote_addrs", remote.address],
+        // Behind a NAT router the peer is met at the router's outside address.
+        ["remote_addrs", reachableAt(remote)],
+        ...virtualIps,
         ["proposals", tunnel.ike],
         ["dpd_delay", `${DPD_DELAY_SECONDS}s`],
         // encap stays "no": the kernel dataplane sends plain ESP; kernel-libipsec
@@ -51,8 +67,9 @@ function connection(t: GatewayTunnel): Setting {
         ["children", [
             [tunnel.name, [
                 ["mode", "tunnel"],
-                ["local_ts", local.trafficSelectors.join(",")],
-                ["remote_ts", remote.trafficSelectors.join(",")],
+                // A virtual IP's selector is "dynamic" (the default): the address charon hands out or gets.
+                ...(local.virtualIp ? [] : [["local_ts", local.trafficSelectors.join(",")] as Setting]),
+                ...(remote.virtualIp ? [] : [["remote_ts", remote.trafficSelectors.join(",")] as Setting]),
                 ["esp_proposals", tunnel.esp],
                 ["start_action", startAction(t)],
                 ["dpd_action", tunnel.dpdAction],
@@ -78,18 +95,28 @@ function authentication(t: GatewayTunnel): Setting[] {
 }
 
 function requireGateway(node: NodePlan): void {
-    if (node.role !== "gateway") throw new Error(`${node.name} is a ${node.role}: only gateways run strongSwan`);
+    if (!runsIke(node)) throw new Error(`${node.name} is a ${node.role}: only gateways and road warriors run strongSwan`);
 }
+
+/** Gateways and road warriors run charon. */
+export const runsIke = (node: NodePlan) => node.role === "gateway" || node.role === "roadwarrior";
 
 export function renderSwanctlConf(node: NodePlan, lab: LabPlan): string {
     requireGateway(node);
     const tunnels = gatewayTunnels(node, lab);
+    const handedOut = new Set(tunnels.filter((t) => t.remote.virtualIp).flatMap((t) => tunnelFamilies(t.tunnel)));
+    const pools: Setting[] = (["ipv4", "ipv6"] as const)
+        .filter((f) => handedOut.has(f) && node.gateway?.pools?.[f] !== undefined)
+        .map((f) => [poolName(f), [["addrs", node.gateway!.pools![f]!]]]);
     return fileText([
         `# swanctl.conf of ${node.name}, rendered by vnetlab (configs/swanctl.ts) from`,
         `# the plan of lab ${lab.name}. Do not edit. PSKs are in conf.d/secrets.conf,`,
         "# certificates in x509*/ and the private key in ecdsa/.",
-        ...tunnels.map((t) => `# ${t.tunnel.name}: ${t.tunnel.type} ${t.local.site} <-> ${t.remote.site}, ${t.initiator ? "initiator" : "responder"}`),
-        ...strongswanSettings([["connections", tunnels.map(connection)]]),
+        ...tunnels.map((t) => `# ${t.tunnel.name}: ${t.tunnel.type} ${t.local.site ?? t.local.gateway} <-> ${t.remote.site ?? t.remote.gateway}, ${t.initiator ? "initiator" : "responder"}`),
+        ...strongswanSettings([
+            ["connections", tunnels.map(connection)],
+            ...(pools.length > 0 ? [["pools", pools] as Setting] : []),
+        ]),
         "include conf.d/*.conf",
     ]);
 }

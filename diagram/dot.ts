@@ -32,6 +32,8 @@ const ROLE_LOOK: Readonly<Record<Role, Look>> = {
     gateway: { shape: "hexagon", style: "filled", fill: "#fde0c5", stroke: "#b35900" },
     client: { shape: "box", style: "rounded,filled", fill: "#dbeafe", stroke: "#1d4ed8" },
     server: { shape: "box3d", style: "filled", fill: "#dcfce7", stroke: "#15803d" },
+    roadwarrior: { shape: "component", style: "filled", fill: "#ede9fe", stroke: "#6d28d9" },
+    nat: { shape: "invhouse", style: "filled", fill: "#fef3c7", stroke: "#b45309" },
 };
 
 const SEGMENT_LOOK: Readonly<Record<SegmentPlan["kind"], Look>> = {
@@ -131,8 +133,8 @@ export function labDot(plan: LabPlan, status?: DiagramStatus): string {
     out.push(`  node ${attrs({ fontname: FONT, fontsize: 12, margin: "0.12,0.06" })};`);
     out.push(`  edge ${attrs({ fontname: FONT, fontsize: 11 })};`);
 
-    const router = plan.nodes.find((n) => n.role === "router");
-    if (router) out.push(`  ${nodeLine(router)}`);
+    // The router, NAT routers and road warriors belong to no site.
+    for (const node of plan.nodes.filter((n) => n.site === undefined)) out.push(`  ${nodeLine(node)}`);
 
     // Shared segments sit between the sites, like the router.
     for (const segment of plan.segments.filter((s) => s.kind === "shared")) out.push(`  ${segmentLine(segment)}`);

@@ -49,3 +49,22 @@ export function innerVersions(tunnel: Pick<TunnelConfig, "ipVersion" | "inner">)
     const inner = tunnel.inner ?? [tunnel.ipVersion];
     return ([4, 6] as const).filter((v) => inner.includes(v));
 }
+
+/**
+ * The NAT routers between a node on `segment` and the rest of the lab, nearest
+ * first, each with the segment it masquerades to. Stops at a loop, which
+ * validation reports.
+ */
+export function natPath(lab: Pick<LabConfig, "segments">, segment: string): { router: string; inside: string; outside: string }[] {
+    const path: { router: string; inside: string; outside: string }[] = [];
+    const seen = new Set<string>();
+    let current = segment;
+    while (!seen.has(current)) {
+        seen.add(current);
+        const nat = lab.segments[current]?.nat;
+        if (!nat) break;
+        path.push({ router: nat.name, inside: current, outside: nat.outside.segment });
+        current = nat.outside.segment;
+    }
+    return path;
+}

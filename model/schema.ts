@@ -42,6 +42,9 @@ const proposal = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)+$/, {
     error: "is not a strongSwan proposal (algorithms joined by '-', e.g. aes256gcm16-prfsha384-ecp384)",
 });
 
+export const DEFAULT_IKE_PROPOSAL = "aes256gcm16-prfsha384-ecp384";
+export const DEFAULT_ESP_PROPOSAL = "aes256gcm16-ecp384";
+
 const port = z.number().int().min(1).max(65535);
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
@@ -65,11 +68,47 @@ const ispLink = z.strictObject({
     router: addresses.optional(),
 });
 
+/** A place on a shared segment: the segment's name and the address there. */
+const segmentPlace = z.strictObject({
+    segment: name(SEGMENT_NAME_MAX),
+    address: addresses.optional(),
+});
+
+/** A home router: everything on its segment goes out masqueraded to its address on another segment. */
+const natRouter = z.strictObject({
+    name: nodeName,
+    /** Its address on this segment: the default route of everything on it. */
+    address: addresses.optional(),
+    /** Where it masquerades to. */
+    outside: segmentPlace,
+});
+
 /** A segment several gateways share, e.g. moon and sun's 192.168.0.0/24 with no router between them. */
 const sharedSegment = z.strictObject({
     subnet: subnets,
     /** The lab router's address when it joins the segment: then the default route of the gateways on it. */
     router: addresses.optional(),
+    /** A NAT router in front of the segment (a home LAN); then the default route of everything on it. */
+    nat: natRouter.optional(),
+});
+
+/**
+ * A host outside any site that dials in to a site's gateway (strongSwan's
+ * carol and dave): it initiates, asks for a virtual IP of each family and
+ * reaches the site's LAN from it.
+ */
+const roadWarrior = z.strictObject({
+    /** The site whose gateway it dials in to. */
+    site: siteName,
+    /** Where it stands: the Internet, or a home LAN behind a NAT router. */
+    isp: segmentPlace,
+    /** The outer family. */
+    ipVersion: ipVersion.default(4),
+    /** The families of virtual IP it asks for, each from the gateway's pool of that family. */
+    virtualIps: z.array(ipVersion).min(1).max(2).default([4]),
+    auth: z.enum(["pubkey", "psk"]).default("pubkey"),
+    ike: proposal.default(DEFAULT_IKE_PROPOSAL),
+    esp: proposal.default(DEFAULT_ESP_PROPOSAL),
 });
 
 const gateway = z.strictObject({
@@ -81,6 +120,8 @@ const gateway = z.strictObject({
     masquerade: z.boolean().default(true),
     /** strict: the ISP side carries only IKE/ESP with the tunnel peers; open: no filtering. */
     firewall: z.enum(["strict", "open"]).default("strict"),
+    /** Virtual IPs the gateway hands out to road warriors, a subnet per family (swanctl pools). */
+    pools: subnets.optional(),
 });
 
 const site = z.strictObject({
@@ -90,8 +131,6 @@ const site = z.strictObject({
     hosts: z.record(nodeName, host).default({}),
 });
 
-export const DEFAULT_IKE_PROPOSAL = "aes256gcm16-prfsha384-ecp384";
-export const DEFAULT_ESP_PROPOSAL = "aes256gcm16-ecp384";
 
 const tunnel = z.strictObject({
     type: z.enum(["host-to-host", "site-to-site"]),
@@ -120,7 +159,9 @@ const service = z.strictObject({
     server: nodeName,
     port: port.default(8080),
     /** The sites whose clients use the service, each through its tunnel(s) to the server's site. */
-    sites: z.array(siteName).min(1),
+    sites: z.array(siteName).default([]),
+    /** Road warriors that use it, from their virtual IPs, at the server's own address. */
+    roadWarriors: z.array(nodeName).default([]),
     /**
      * gateway: clients connect to their gateway's service address, which the
      * gateway forwards through the tunnel (the seed's way, and the only one
@@ -181,6 +222,8 @@ export const labSchema = z.strictObject({
     segments: z.record(name(SEGMENT_NAME_MAX), sharedSegment).default({}),
     sites: z.record(siteName, site).refine((s) => Object.keys(s).length > 0, { error: "needs at least one site" }),
     tunnels: z.record(name(40), tunnel).default({}),
+    /** Each one also names its tunnel to its site's gateway. */
+    roadWarriors: z.record(nodeName, roadWarrior).default({}),
     services: z.record(name(40), service).default({}),
     checks: z.array(check).default([]),
     pki: z
@@ -204,3 +247,5 @@ export type Addresses = z.infer<typeof addresses>;
 export type Subnets = z.infer<typeof subnets>;
 export type SharedSegmentConfig = z.infer<typeof sharedSegment>;
 export type IspLinkConfig = z.infer<typeof ispLink>;
+export type RoadWarriorConfig = z.infer<typeof roadWarrior>;
+export type NatRouterConfig = z.infer<typeof natRouter>;

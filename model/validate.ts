@@ -4,7 +4,7 @@
 import { labSchema, LabConfig, Addresses, Subnets } from "./schema";
 import { ConfigIssue, ConfigPath, LabConfigError } from "./errors";
 import { FAMILIES, Family, Subnet, canonical, familyOf, isAddress } from "../plan/ip";
-import { gatewayName, segmentKeys, containerName, labName, hasRouter, innerVersions, ispSegment, lanSegment } from "./names";
+import { gatewayName, segmentKeys, containerName, labName, hasRouter, innerVersions, ispSegment, lanSegment, natPath, wanSegment } from "./names";
 
 export function parseLab(raw: unknown, stack: string): LabConfig {
     const parsed = labSchema.safeParse(raw ?? {});
@@ -31,6 +31,7 @@ export function validateLab(lab: LabConfig, stack: string): ConfigIssue[] {
     checkAddresses(lab, add);
     checkSegmentsOverlap(lab, add);
     checkTunnels(lab, add);
+    checkRoadWarriors(lab, add);
     checkServices(lab, add);
     checkChecks(lab, add);
     checkRevocations(lab, add);
@@ -65,6 +66,10 @@ function checkNames(lab: LabConfig, stack: string, add: Add): void {
         claim(gatewayName(siteName, site), ["sites", siteName, "gateway", "name"]);
         for (const host of Object.keys(site.hosts)) claim(host, ["sites", siteName, "hosts", host]);
     }
+    for (const [segmentName, segment] of Object.entries(lab.segments)) {
+        if (segment.nat) claim(segment.nat.name, ["segments", segmentName, "nat", "name"]);
+    }
+    for (const rw of Object.keys(lab.roadWarriors)) claim(rw, ["roadWarriors", rw]);
 }
 
 /** A gateway's outside is a private link or a shared segment, and a shared segment is one that exists and is used. */
@@ -72,8 +77,17 @@ function checkSharedSegments(lab: LabConfig, add: Add): void {
     const siteKeys = new Set(Object.keys(lab.sites).flatMap((site) => [lanSegment(site), ispSegment(site)]));
     for (const segment of Object.keys(lab.segments)) {
         if (siteKeys.has(segment)) add(["segments", segment], `"${segment}" is already the name of a site's own segment; choose another name`);
-        if (!Object.values(lab.sites).some((s) => s.gateway.isp.segment === segment)) {
-            add(["segments", segment], "no gateway is on this segment (set sites.<site>.gateway.isp.segment)");
+        const used = Object.values(lab.sites).some((s) => s.gateway.isp.segment === segment) ||
+            Object.values(lab.roadWarriors).some((rw) => rw.isp.segment === segment);
+        if (!used) add(["segments", segment], "no gateway or road warrior is on this segment (set sites.<site>.gateway.isp.segment or roadWarriors.<name>.isp.segment)");
+        const config = lab.segments[segment];
+        if (config.nat) {
+            const path: ConfigPath = ["segments", segment, "nat"];
+            if (config.router) add([...path], "a segment has one way out: the lab router (router) or a NAT router (nat), not both");
+            const outside = config.nat.outside.segment;
+            if (outside === segment) add([...path, "outside", "segment"], "a NAT router masquerades to another segment, not its own");
+            else if (!(outside in lab.segments)) add([...path, "outside", "segment"], `unknown segment "${outside}" (known: ${Object.keys(lab.segments).join(", ")})`);
+            else if (natPath(lab, segment).some((hop) => hop.outside === segment)) add([...path, "outside", "segment"], "the NAT routers form a loop back to this segment");
         }
     }
     for (const [siteName, site] of Object.entries(lab.sites)) {
@@ -105,6 +119,13 @@ function checkAddresses(lab: LabConfig, add: Add): void {
     for (const [segmentName, segment] of Object.entries(lab.segments)) {
         const members: Member[] = [
             { path: ["segments", segmentName, "router"], addresses: segment.router },
+            { path: ["segments", segmentName, "nat", "address"], addresses: segment.nat?.address },
+            ...Object.entries(lab.segments)
+                .filter(([, other]) => other.nat?.outside.segment === segmentName)
+                .map(([other, o]) => ({ path: ["segments", other, "nat", "outside", "address"] as ConfigPath, addresses: o.nat!.outside.address })),
+            ...Object.entries(lab.roadWarriors)
+                .filter(([, rw]) => rw.isp.segment === segmentName)
+                .map(([rw, r]) => ({ path: ["roadWarriors", rw, "isp", "address"] as ConfigPath, addresses: r.isp.address })),
             ...Object.entries(lab.sites)
                 .filter(([, site]) => site.gateway.isp.segment === segmentName && site.gateway.isp.subnet === undefined)
                 .map(([siteName, site]) => ({ path: ["sites", siteName, "gateway", "isp", "address"] as ConfigPath, addresses: site.gateway.isp.address })),
@@ -185,6 +206,8 @@ function checkSegmentsOverlap(lab: LabConfig, add: Add): void {
         for (const family of FAMILIES) {
             const lan = site.lan?.[family];
             if (lan) all.push({ path: ["sites", siteName, "lan", family], subnet: Subnet.parse(family, lan), isp: false });
+            const pool = site.gateway.pools?.[family];
+            if (pool) all.push({ path: ["sites", siteName, "gateway", "pools", family], subnet: Subnet.parse(family, pool), isp: true });
             const isp = site.gateway.isp.subnet?.[family];
             if (isp) {
                 all.push({
@@ -199,7 +222,7 @@ function checkSegmentsOverlap(lab: LabConfig, add: Add): void {
         for (let j = 0; j < i; j++) {
             const [a, b] = [all[i], all[j]];
             if ((a.isp || b.isp) && a.subnet.overlaps(b.subnet)) {
-                add(a.path, `${a.subnet} overlaps ${b.path.join(".")} (${b.subnet}); ISP links must not overlap any other segment`);
+                add(a.path, `${a.subnet} overlaps ${b.path.join(".")} (${b.subnet}); ISP links, shared segments and pools must not overlap any other segment`);
             }
         }
     }
@@ -254,8 +277,21 @@ function checkTunnels(lab: LabConfig, add: Add): void {
             if (wan && !wan[family]) {
                 add([...path, "ipVersion"], `an IPv${tunnel.ipVersion} tunnel needs ${family} on the ISP link of site "${site}"`);
             }
+            for (const hop of natPath(lab, wanSegment(site, lab.sites[site]))) {
+                if (!lab.segments[hop.outside]?.subnet[family]) {
+                    add([...path, "ipVersion"], `site "${site}" is behind NAT router ${hop.router}, whose outside segment ${hop.outside} has no ${family}`);
+                }
+            }
+        }
+        const hidden = natPath(lab, wanSegment(right, lab.sites[right]));
+        if (hidden.length > 0) {
+            add([...path, "between"], `site "${right}" is behind NAT router ${hidden[0].router} and cannot be reached from outside: it must initiate (name it first)`);
         }
         if (tunnel.type === "host-to-host") {
+            for (const site of [left, right]) {
+                const nat = natPath(lab, wanSegment(site, lab.sites[site]))[0];
+                if (nat) add([...path, "type"], `site "${site}" is behind NAT router ${nat.router}, which rewrites the address a host-to-host tunnel protects: use site-to-site`);
+            }
             // Its selectors are the gateways' own (outer) addresses.
             if (versions.length !== 1 || versions[0] !== tunnel.ipVersion) {
                 add([...path, "inner"], `a host-to-host tunnel protects the gateways' own IPv${tunnel.ipVersion} addresses: inner must be [${tunnel.ipVersion}] or left out`);
@@ -280,6 +316,39 @@ function checkTunnels(lab: LabConfig, add: Add): void {
     }
 }
 
+function checkRoadWarriors(lab: LabConfig, add: Add): void {
+    for (const [rwName, rw] of Object.entries(lab.roadWarriors)) {
+        const path: ConfigPath = ["roadWarriors", rwName];
+        if (rwName in lab.tunnels) add(path, `"${rwName}" also names a tunnel: a road warrior's tunnel takes its name`);
+        const segment = lab.segments[rw.isp.segment];
+        if (!segment) {
+            const known = Object.keys(lab.segments);
+            add([...path, "isp", "segment"], `unknown segment "${rw.isp.segment}" (${known.length > 0 ? `known: ${known.join(", ")}` : "segments defines none"})`);
+        }
+        const site = lab.sites[rw.site];
+        if (!site) {
+            add([...path, "site"], `unknown site "${rw.site}" (known: ${Object.keys(lab.sites).join(", ")})`);
+            continue;
+        }
+        const family = familyOf(rw.ipVersion);
+        if (segment && !segment.subnet[family]) add([...path, "ipVersion"], `segment ${rw.isp.segment} has no ${family} for an IPv${rw.ipVersion} road warrior`);
+        for (const hop of natPath(lab, rw.isp.segment)) {
+            if (!lab.segments[hop.outside]?.subnet[family]) add([...path, "ipVersion"], `behind NAT router ${hop.router}, whose outside segment ${hop.outside} has no ${family}`);
+        }
+        const wan = wanSubnets(lab, site);
+        if (wan && !wan[family]) add([...path, "ipVersion"], `site "${rw.site}" has no ${family} on its ISP link`);
+        if (natPath(lab, wanSegment(rw.site, site)).length > 0) add([...path, "site"], `site "${rw.site}" is behind a NAT router: a road warrior cannot reach it`);
+        if (new Set(rw.virtualIps).size !== rw.virtualIps.length) add([...path, "virtualIps"], "names a family twice");
+        for (const version of rw.virtualIps) {
+            const vipFamily = familyOf(version);
+            if (!site.gateway.pools?.[vipFamily]) {
+                add([...path, "virtualIps"], `site "${rw.site}"'s gateway has no ${vipFamily} pool to hand out (set sites.${rw.site}.gateway.pools.${vipFamily})`);
+            }
+            if (!site.lan?.[vipFamily]) add([...path, "virtualIps"], `site "${rw.site}" has no ${vipFamily} LAN for an IPv${version} virtual IP to reach`);
+        }
+    }
+}
+
 /** The tunnels joining two sites. */
 function tunnelsBetween(lab: LabConfig, a: string, b: string): [string, LabConfig["tunnels"][string]][] {
     return Object.entries(lab.tunnels).filter(([, t]) => t.between.includes(a) && t.between.includes(b) && a !== b);
@@ -300,6 +369,12 @@ function checkServices(lab: LabConfig, add: Add): void {
             continue;
         }
         if (server.role !== "server") add([...path, "server"], `host "${service.server}" has role ${server.role}, not server`);
+        if (service.sites.length === 0 && service.roadWarriors.length === 0) add([...path, "sites"], "a service needs sites or roadWarriors that use it");
+        for (const [i, rw] of service.roadWarriors.entries()) {
+            const config = lab.roadWarriors[rw];
+            if (!config) add([...path, "roadWarriors", i], `unknown road warrior "${rw}" (known: ${Object.keys(lab.roadWarriors).join(", ") || "none"})`);
+            else if (config.site !== server.site) add([...path, "roadWarriors", i], `road warrior "${rw}" dials in to site "${config.site}", not the server's site "${server.site}"`);
+        }
         for (const [i, site] of service.sites.entries()) {
             const sitePath = [...path, "sites", i];
             if (!(site in lab.sites)) {
@@ -342,7 +417,11 @@ function checkServices(lab: LabConfig, add: Add): void {
 }
 
 function checkChecks(lab: LabConfig, add: Add): void {
-    const nodes = new Set<string>(hasRouter(lab) ? [lab.router.name] : []);
+    const nodes = new Set<string>([
+        ...(hasRouter(lab) ? [lab.router.name] : []),
+        ...Object.keys(lab.roadWarriors),
+        ...Object.values(lab.segments).flatMap((s) => (s.nat ? [s.nat.name] : [])),
+    ]);
     for (const [siteName, site] of Object.entries(lab.sites)) {
         nodes.add(gatewayName(siteName, site));
         for (const h of Object.keys(site.hosts)) nodes.add(h);

@@ -4,11 +4,11 @@
 // never object or set order).
 import type { LabConfig, SiteConfig, Addresses } from "../model/schema";
 import { LabConfigError, ConfigPath } from "../model/errors";
-import { containerName, gatewayName, hasRouter, innerVersions, ispSegment, labName, lanSegment, wanSegment } from "../model/names";
-import { FAMILIES, Family, Subnet, canonical, carve, familyOf, formatAddress, hostPrefix, addressValue } from "./ip";
-import { familyOfPrefix, tunnelFamilies } from "./tunnel";
+import { containerName, gatewayName, hasRouter, innerVersions, ispSegment, labName, lanSegment, natPath, wanSegment } from "../model/names";
+import { FAMILIES, Family, IpVersion, Subnet, canonical, carve, familyOf, formatAddress, hostPrefix, addressValue } from "./ip";
+import { familyOfPrefix, reachableAt, tunnelFamilies } from "./tunnel";
 import type {
-    CertificatePlan, CheckPlan, DnatRule, PkiPlan, DockerSubnet, GatewayPlan, InterfaceAddress, InterfacePlan, LabPlan, MasqueradeRule,
+    CertificatePlan, CheckPlan, DnatRule, PkiPlan, TunnelEnd, DockerSubnet, GatewayPlan, InterfaceAddress, InterfacePlan, LabPlan, MasqueradeRule,
     NodePlan, PerFamily, RoutePlan, SegmentPlan, ServiceInstance, ServicePlan, SnatRule, TunnelPlan,
 } from "./types";
 
@@ -67,6 +67,8 @@ interface SegmentDraft {
     readonly subnets: PerFamily<Subnet>;
     readonly members: Member[];
     readonly allocator: SegmentAddresses;
+    /** The member that is everyone else's default route: the lab router or a NAT router. */
+    readonly exit?: string;
 }
 
 /** Code-unit order: the same on every machine, whatever its locale. */
@@ -115,6 +117,11 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         };
     };
 
+    const exitOf = (segment: string) => {
+        const draft = bySegment.get(segment)!;
+        return draft.exit !== undefined ? member(segment, draft.exit) : undefined;
+    };
+
     const nodes: NodePlan[] = [];
     if (hasRouter(lab)) {
         nodes.push({
@@ -133,7 +140,7 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         const wanKey = wanSegment(siteName, site);
         const wan = iface(wanKey, gw);
         // On a shared segment without a router the gateways reach their peers on the link itself.
-        const router = bySegment.get(wanKey)!.members.find((m) => m.node === lab.router.name);
+        const router = exitOf(wanKey);
         nodes.push({
             name: gw,
             role: "gateway",
@@ -156,6 +163,44 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
                 instances: instances.get(hostName) ?? [],
             });
         }
+    }
+
+    for (const [segmentName, segment] of Object.entries(lab.segments).sort(byKey)) {
+        if (!segment.nat) continue;
+        const inside = iface(segmentName, segment.nat.name);
+        const outside = iface(segment.nat.outside.segment, segment.nat.name);
+        const upstream = exitOf(segment.nat.outside.segment);
+        nodes.push({
+            name: segment.nat.name,
+            role: "nat",
+            containerName: containerName(name, segment.nat.name),
+            interfaces: [inside, outside],
+            routes: upstream ? defaultRoutes(upstream.lab, outside.name) : [],
+            natRouter: {
+                masquerade: FAMILIES.filter((f) => inside.addresses[f] && outside.addresses[f]).map((family) => ({
+                    family, source: bySegment.get(segmentName)!.subnets[family]!.toString(), outInterface: outside.name, except: [],
+                })),
+            },
+            instances: [],
+        });
+    }
+    for (const [rwName, rw] of Object.entries(lab.roadWarriors).sort(byKey)) {
+        const wan = iface(rw.isp.segment, rwName);
+        const upstream = exitOf(rw.isp.segment);
+        const tunnel = tunnels.find((t) => t.name === rwName)!;
+        const far = tunnel.ends[1];
+        nodes.push({
+            name: rwName,
+            role: "roadwarrior",
+            containerName: containerName(name, rwName),
+            interfaces: [wan],
+            routes: upstream ? defaultRoutes(upstream.lab, wan.name) : [],
+            gateway: {
+                wan: wan.name, firewall: "strict", dnat: [], snat: [], masquerade: [],
+                peers: [{ family: familyOf(tunnel.ipVersion), address: reachableAt(far) }],
+            },
+            instances: [],
+        });
     }
 
     const segmentPlans: SegmentPlan[] = segments.map((s) => ({
@@ -209,17 +254,31 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
     const shared = new Map(Object.entries(lab.segments).sort(byKey).map(([segmentName, segment]) => {
         const allocator = new SegmentAddresses(segmentName, parseSubnets(segment.subnet));
         allocator.reserve(segment.router);
+        allocator.reserve(segment.nat?.address);
         for (const [, site] of sortedSites(lab)) {
             if (site.gateway.isp.segment === segmentName) allocator.reserve(site.gateway.isp.address);
         }
-        const members: Member[] = segment.router === undefined ? [] : [{
-            node: lab.router.name,
-            // The router's interface on a shared segment takes the segment's name.
-            interfaceName: segmentName,
-            lab: allocator.assign(segment.router, ["segments", segmentName, "router"]),
-            extra: {},
-        }];
-        return [segmentName, { key: segmentName, kind: "shared" as const, subnets: allocator.subnets, members, allocator }];
+        for (const [, other] of Object.entries(lab.segments)) {
+            if (other.nat?.outside.segment === segmentName) allocator.reserve(other.nat.outside.address);
+        }
+        for (const [, rw] of Object.entries(lab.roadWarriors)) {
+            if (rw.isp.segment === segmentName) allocator.reserve(rw.isp.address);
+        }
+        const members: Member[] = [];
+        if (segment.router !== undefined) {
+            members.push({
+                node: lab.router.name,
+                // The router's interface on a shared segment takes the segment's name.
+                interfaceName: segmentName,
+                lab: allocator.assign(segment.router, ["segments", segmentName, "router"]),
+                extra: {},
+            });
+        }
+        if (segment.nat !== undefined) {
+            members.push({ node: segment.nat.name, interfaceName: "inside", lab: allocator.assign(segment.nat.address, ["segments", segmentName, "nat", "address"]), extra: {} });
+        }
+        const exit = segment.router !== undefined ? lab.router.name : segment.nat?.name;
+        return [segmentName, { key: segmentName, kind: "shared" as const, subnets: allocator.subnets, members, allocator, ...(exit ? { exit } : {}) }];
     }));
     for (const [siteName, site] of sortedSites(lab)) {
         const gw = gatewayName(siteName, site);
@@ -264,6 +323,7 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
             key: isp.key,
             kind: "isp",
             site: siteName,
+            exit: lab.router.name,
             subnets: ispSubnets,
             members: [
                 { node: lab.router.name, interfaceName: `isp-${siteName}`, lab: router, extra: {} },
@@ -271,6 +331,19 @@ function draftSegments(lab: LabConfig): SegmentDraft[] {
             ],
             allocator: isp,
         });
+    }
+    // NAT routers' outsides and road warriors take the addresses left, by name.
+    for (const [segmentName, segment] of Object.entries(lab.segments).sort(byKey)) {
+        if (!segment.nat) continue;
+        const outside = shared.get(segment.nat.outside.segment)!;
+        outside.members.push({
+            node: segment.nat.name, interfaceName: "outside",
+            lab: outside.allocator.assign(segment.nat.outside.address, ["segments", segmentName, "nat", "outside", "address"]), extra: {},
+        });
+    }
+    for (const [rwName, rw] of Object.entries(lab.roadWarriors).sort(byKey)) {
+        const segment = shared.get(rw.isp.segment)!;
+        segment.members.push({ node: rwName, interfaceName: "isp", lab: segment.allocator.assign(rw.isp.address, ["roadWarriors", rwName, "isp", "address"]), extra: {} });
     }
     return [...drafts, ...shared.values()];
 }
@@ -337,23 +410,30 @@ function labAddressOf(segments: SegmentDraft[], segmentKey: string, node: string
 }
 
 function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
-    return Object.entries(lab.tunnels)
+    /** The NAT router whose outside address the peers see, when the end's segment sits behind one (or several). */
+    const natOf = (segment: string, family: Family): TunnelEnd["nat"] => {
+        const hops = natPath(lab, segment);
+        if (hops.length === 0) return undefined;
+        const last = hops[hops.length - 1];
+        return { router: hops[0].router, address: labAddressOf(segments, last.outside, last.router, family)! };
+    };
+    const siteEnd = (site: string, family: Family, trafficSelectors: (address: string) => string[]): TunnelEnd => {
+        const gw = gatewayName(site, lab.sites[site]);
+        const segment = wanSegment(site, lab.sites[site]);
+        const address = labAddressOf(segments, segment, gw, family)!;
+        const nat = natOf(segment, family);
+        return { site, gateway: gw, address, trafficSelectors: trafficSelectors(address), ...(nat ? { nat } : {}) };
+    };
+    const lanSelectors = (site: string, versions: readonly IpVersion[]) =>
+        versions.map((v) => Subnet.parse(familyOf(v), lab.sites[site].lan![familyOf(v)]!).toString());
+
+    const siteTunnels: TunnelPlan[] = Object.entries(lab.tunnels)
         .sort(byKey)
         .map(([tunnelName, t]) => {
             const family = familyOf(t.ipVersion);
             const inner = innerVersions(t);
-            const end = (site: string) => {
-                const gw = gatewayName(site, lab.sites[site]);
-                const address = labAddressOf(segments, wanSegment(site, lab.sites[site]), gw, family)!;
-                return {
-                    site,
-                    gateway: gw,
-                    address,
-                    trafficSelectors: t.type === "host-to-host"
-                        ? [hostPrefix(family, address)]
-                        : inner.map((v) => Subnet.parse(familyOf(v), lab.sites[site].lan![familyOf(v)]!).toString()),
-                };
-            };
+            const end = (site: string) => siteEnd(site, family, (address) =>
+                t.type === "host-to-host" ? [hostPrefix(family, address)] : lanSelectors(site, inner));
             return {
                 name: tunnelName,
                 type: t.type,
@@ -367,6 +447,37 @@ function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
                 ends: [end(t.between[0]), end(t.between[1])] as const,
             };
         });
+    // A road warrior's tunnel takes its name; it always dials, and a gateway clears it when it goes.
+    const roadWarriorTunnels: TunnelPlan[] = Object.entries(lab.roadWarriors)
+        .sort(byKey)
+        .map(([rwName, rw]) => {
+            const family = familyOf(rw.ipVersion);
+            const inner = ([4, 6] as const).filter((v) => rw.virtualIps.includes(v));
+            const pools = lab.sites[rw.site].gateway.pools!;
+            const nat = natOf(rw.isp.segment, family);
+            return {
+                name: rwName,
+                type: "road-warrior" as const,
+                ipVersion: rw.ipVersion,
+                inner,
+                auth: rw.auth,
+                ike: rw.ike,
+                esp: rw.esp,
+                startAction: "start" as const,
+                dpdAction: "clear" as const,
+                ends: [
+                    {
+                        gateway: rwName,
+                        address: labAddressOf(segments, rw.isp.segment, rwName, family)!,
+                        trafficSelectors: inner.map((v) => Subnet.parse(familyOf(v), pools[familyOf(v)]!).toString()),
+                        virtualIp: true as const,
+                        ...(nat ? { nat } : {}),
+                    },
+                    siteEnd(rw.site, family, () => lanSelectors(rw.site, inner)),
+                ] as const,
+            };
+        });
+    return [...siteTunnels, ...roadWarriorTunnels];
 }
 
 function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelPlan[]) {
@@ -421,8 +532,20 @@ function planServices(lab: LabConfig, segments: SegmentDraft[], tunnels: TunnelP
                 return { site, tunnel: tunnel.name, family, address: serviceAddress, port: service.port, instance: label };
             });
         });
+        // A road warrior is its own client and reaches the server's own address from its virtual IP.
+        const roadWarriorConsumers = service.roadWarriors.flatMap((rwName) => {
+            const tunnel = tunnels.find((t) => t.name === rwName)!;
+            return tunnelFamilies(tunnel).map((family) => {
+                serverInstances.set(service.port, { service: serviceName, port: service.port, label: serviceName });
+                const serverSegment = serverSiteConfig.lan ? lanSegment(serverSite) : wanSegment(serverSite, serverSiteConfig);
+                return {
+                    roadWarrior: rwName, tunnel: rwName, family,
+                    address: labAddressOf(segments, serverSegment, service.server, family)!, port: service.port, instance: serviceName,
+                };
+            });
+        });
         instances.set(service.server, [...(instances.get(service.server) ?? []), ...[...serverInstances.values()].sort((a, b) => a.port - b.port)]);
-        services.push({ name: serviceName, server: service.server, consumers });
+        services.push({ name: serviceName, server: service.server, consumers: [...consumers, ...roadWarriorConsumers] });
     }
     return { services, instances, dnat };
 }
@@ -456,7 +579,7 @@ function planGateway(
         }))
         : [];
     const onLink = mine.filter(({ t, far }) => t.type === "host-to-host" &&
-        lab.sites[far.site] !== undefined && wanSegment(far.site, lab.sites[far.site]) === wan.segment);
+        far.site !== undefined && wanSegment(far.site, lab.sites[far.site]) === wan.segment);
     return {
         ...(lan ? { lan: lan.name } : {}),
         ...(onLink.length > 0
@@ -464,7 +587,8 @@ function planGateway(
             : {}),
         wan: wan.name,
         firewall: site.gateway.firewall,
-        peers: mine.map(({ t, far }) => ({ family: familyOf(t.ipVersion), address: far.address })),
+        peers: mine.map(({ t, far }) => ({ family: familyOf(t.ipVersion), address: reachableAt(far) })),
+        ...(site.gateway.pools ? { pools: { ...site.gateway.pools } } : {}),
         dnat,
         snat,
         masquerade,

@@ -3,7 +3,7 @@
 // also the machine-readable manifest that `verify` reads back.
 import type { Family, IpVersion } from "./ip";
 
-export type Role = "gateway" | "router" | "client" | "server";
+export type Role = "gateway" | "router" | "client" | "server" | "roadwarrior" | "nat";
 export type PerFamily<T> = { readonly ipv4?: T; readonly ipv6?: T };
 
 export interface InterfaceAddress {
@@ -98,6 +98,8 @@ export interface GatewayPlan {
      * requests (an ARP lookup carries no port for the IKE rules to match).
      */
     readonly looseReversePath?: string;
+    /** Virtual IPs it hands to road warriors, per family (swanctl pools vip-ipv4, vip-ipv6). */
+    readonly pools?: PerFamily<string>;
 }
 
 export interface ServiceInstance {
@@ -115,23 +117,33 @@ export interface NodePlan {
     readonly containerName: string;
     readonly interfaces: readonly InterfacePlan[];
     readonly routes: readonly RoutePlan[];
+    /** Gateways and road warriors: the nodes that run IKE. */
     readonly gateway?: GatewayPlan;
+    /** A NAT router: what it masquerades, to ports of its own choosing. */
+    readonly natRouter?: { readonly masquerade: readonly MasqueradeRule[] };
     /** Router only: the opt-in leg on Docker's default bridge. */
     readonly uplink?: boolean;
     readonly instances: readonly ServiceInstance[];
 }
 
 export interface TunnelEnd {
-    readonly site: string;
+    /** Absent on a road warrior's end. */
+    readonly site?: string;
+    /** The node that runs IKE at this end: a gateway or a road warrior. */
     readonly gateway: string;
-    /** The gateway's ISP address: IKE endpoint and identity. */
+    /** Its ISP address: IKE endpoint and identity. */
     readonly address: string;
+    /** On a road warrior's end, the pools its virtual IPs come from. */
     readonly trafficSelectors: readonly string[];
+    /** Behind a NAT router: the peer sees this end at the router's outside address. */
+    readonly nat?: { readonly router: string; readonly address: string };
+    /** A road warrior's end: it asks for a virtual IP from each of its selectors' pools. */
+    readonly virtualIp?: true;
 }
 
 export interface TunnelPlan {
     readonly name: string;
-    readonly type: "host-to-host" | "site-to-site";
+    readonly type: "host-to-host" | "site-to-site" | "road-warrior";
     /** The outer family: IKE and ESP between the ends' addresses. */
     readonly ipVersion: IpVersion;
     /** The families the selectors carry, when the config set them; otherwise just ipVersion. */
@@ -146,7 +158,9 @@ export interface TunnelPlan {
 }
 
 export interface ServiceConsumer {
-    readonly site: string;
+    /** The site whose clients use the service; absent for a road warrior, its own client. */
+    readonly site?: string;
+    readonly roadWarrior?: string;
     readonly tunnel: string;
     readonly family: Family;
     /** Where the site's clients connect. */

@@ -2,13 +2,20 @@
 // alone: no extra config. Pure data; ./run.ts carries them out.
 import type { Family } from "../plan/ip";
 import type { LabPlan, NodePlan, TunnelPlan } from "../plan/types";
-import { tunnelFamilies } from "../plan/tunnel";
+import { familyOfPrefix, reachableAt, tunnelFamilies } from "../plan/tunnel";
 
 export type CheckSpec =
     | {
         readonly kind: "service"; readonly id: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number; readonly instance: string;
         /** The tunnel the request travels through and the server that must answer it. */
         readonly tunnel: string; readonly target: string;
+        /** A road warrior's request: the server must see it come from the virtual IP it got out of this pool. */
+        readonly virtualIpPool?: string;
+    }
+    | {
+        /** The initiator sits behind a NAT router: the responder must meet it at the router's address and a port of the router's choosing. */
+        readonly kind: "nat"; readonly id: string; readonly tunnel: string; readonly from: string; readonly responder: string;
+        readonly router: string; readonly natAddress: string;
     }
     | { readonly kind: "sa"; readonly id: string; readonly tunnel: string; readonly gateway: string }
     | {
@@ -35,14 +42,20 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
     // A site without a LAN is one host, its gateway, which is its own client.
     const clientsOf = (site: string) => plan.nodes.filter((n) => n.site === site && (n.role === "client" || (n.role === "gateway" && n.gateway?.lan === undefined)));
 
+    // A road warrior is its own client.
+    const clientsOfConsumer = (c: LabPlan["services"][number]["consumers"][number]) =>
+        c.roadWarrior !== undefined ? plan.nodes.filter((n) => n.name === c.roadWarrior) : clientsOf(c.site!);
+
     // Service requests come first: with trap tunnels they are what brings the SAs up.
     for (const service of plan.services) {
         for (const consumer of service.consumers) {
-            for (const client of clientsOf(consumer.site)) {
+            const tunnel = plan.tunnels.find((t) => t.name === consumer.tunnel)!;
+            const pool = tunnel.ends[0].virtualIp ? tunnel.ends[0].trafficSelectors.find((ts) => familyOfPrefix(ts) === consumer.family) : undefined;
+            for (const client of clientsOfConsumer(consumer)) {
                 checks.push({
                     kind: "service", id: `service ${service.name}: ${client.name} -> ${consumer.address}:${consumer.port}`,
                     from: client.name, address: consumer.address, family: consumer.family, port: consumer.port, instance: consumer.instance,
-                    tunnel: consumer.tunnel, target: service.server,
+                    tunnel: consumer.tunnel, target: service.server, ...(pool !== undefined ? { virtualIpPool: pool } : {}),
                 });
             }
         }
@@ -51,18 +64,25 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
         for (const end of tunnel.ends) {
             checks.push({ kind: "sa", id: `tunnel ${tunnel.name}: SAs on ${end.gateway}`, tunnel: tunnel.name, gateway: end.gateway });
         }
+        const [initiator, responder] = tunnel.ends;
+        if (initiator.nat) {
+            checks.push({
+                kind: "nat", id: `tunnel ${tunnel.name}: crosses NAT router ${initiator.nat.router}`, tunnel: tunnel.name,
+                from: initiator.gateway, responder: responder.gateway, router: initiator.nat.router, natAddress: initiator.nat.address,
+            });
+        }
         const capture = wireCapture(plan, tunnel);
         // One request per family the tunnel carries, each proving its own packets travel as ESP.
         for (const family of tunnelFamilies(tunnel)) {
             const consumer = plan.services.flatMap((s) => s.consumers).find((c) => c.tunnel === tunnel.name && c.family === family);
-            const client = consumer && clientsOf(consumer.site)[0];
+            const client = consumer && clientsOfConsumer(consumer)[0];
             if (!consumer || !client || !capture) continue;
             checks.push({
                 kind: "wire",
                 id: `tunnel ${tunnel.name}: only ESP on the wire${tunnel.inner !== undefined ? ` (IPv${family === "ipv4" ? 4 : 6} inside)` : ""}`,
                 tunnel: tunnel.name, from: client.name,
                 address: consumer.address, family: consumer.family, port: consumer.port,
-                between: [tunnel.ends[0].address, tunnel.ends[1].address], capture,
+                between: [reachableAt(tunnel.ends[0]), reachableAt(tunnel.ends[1])], capture,
             });
         }
     }
@@ -86,9 +106,13 @@ const wanOf = (gateway: NodePlan) => gateway.interfaces.find((i) => i.name === g
  */
 function wireCapture(plan: LabPlan, tunnel: TunnelPlan): { node: string; interface: string } | undefined {
     const [a, b] = tunnel.ends.map((e) => plan.nodes.find((n) => n.name === e.gateway)!);
-    const wanA = wanOf(a);
+    // Behind a NAT router, the end meets the world on the router's outside.
+    const outside = (node: NodePlan, end: TunnelPlan["ends"][number]) => end.nat
+        ? plan.nodes.find((n) => n.name === end.nat!.router)!.interfaces.find((i) => i.name === "outside")!.segment
+        : wanOf(node)?.segment;
     const wanB = wanOf(b);
-    if (wanA && wanB && wanA.segment === wanB.segment) return { node: b.name, interface: wanB.name };
+    const [segmentA, segmentB] = [outside(a, tunnel.ends[0]), outside(b, tunnel.ends[1])];
+    if (wanB && segmentA !== undefined && segmentA === segmentB) return { node: b.name, interface: wanB.name };
     const router = plan.nodes.find((n) => n.role === "router");
     return router ? { node: router.name, interface: "any" } : undefined;
 }

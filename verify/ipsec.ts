@@ -2,7 +2,13 @@
 // terms, so a check can say "configured X, negotiated Y".
 
 export interface NegotiatedSa {
-    readonly ike: { readonly state: string; readonly algorithms: readonly string[] };
+    readonly ike: {
+        readonly state: string; readonly algorithms: readonly string[];
+        /** Where each side met the other: a NAT router shows as the remote address and port. */
+        readonly localHost?: string; readonly localPort?: number; readonly remoteHost?: string; readonly remotePort?: number;
+        /** Virtual IPs this side got from its peer. */
+        readonly localVips: readonly string[];
+    };
     readonly children: readonly { readonly state: string; readonly algorithms: readonly string[]; readonly localTs: readonly string[]; readonly remoteTs: readonly string[] }[];
 }
 
@@ -37,7 +43,20 @@ export function parseRawSas(raw: string): NegotiatedSa | undefined {
             localTs: list(block, "local-ts"),
             remoteTs: list(block, "remote-ts"),
         }));
-    return { ike: { state: field(ikePart, "state") ?? "?", algorithms: algorithms(ikePart) }, children };
+    const port = (key: string) => {
+        const value = field(ikePart, key);
+        return value === undefined ? undefined : Number(value);
+    };
+    const optional = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
+    return {
+        ike: {
+            state: field(ikePart, "state") ?? "?", algorithms: algorithms(ikePart),
+            ...optional("localHost", field(ikePart, "local-host")), ...optional("localPort", port("local-port")),
+            ...optional("remoteHost", field(ikePart, "remote-host")), ...optional("remotePort", port("remote-port")),
+            localVips: list(ikePart, "local-vips"),
+        },
+        children,
+    };
 }
 
 /** The algorithm names strongSwan reports for the keywords of a proposal; unknown keywords are left out. */

@@ -11,6 +11,7 @@ import { CHARON_LOG, START_LOG } from "../configs/paths";
 import type { CheckContext, Outcome, RunKind } from "./checks/context";
 import { runServiceChecks } from "./checks/service";
 import { runSaChecks } from "./checks/sa";
+import { runNatChecks } from "./checks/nat";
 import { runWireChecks } from "./checks/wire";
 import { ProbeDeadline, probeDeadline, runProbeChecks } from "./checks/probe";
 
@@ -57,7 +58,9 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
     const results = new Map<CheckSpec, CheckResult>();
     const indexOf = new Map(specs.map((s, i) => [s, i]));
     const done = (spec: CheckSpec, outcome: Outcome) => {
-        const nodes = spec.kind === "sa" ? [spec.gateway] : [spec.from, gatewayOf(spec.from)].filter((n): n is string => n !== undefined);
+        const nodes = spec.kind === "sa" ? [spec.gateway]
+            : spec.kind === "nat" ? [spec.from, spec.router, spec.responder]
+                : [spec.from, gatewayOf(spec.from)].filter((n): n is string => n !== undefined);
         const result: CheckResult = {
             id: spec.id, kind: spec.kind, ...outcome, nodes,
             ...("tunnel" in spec ? { tunnel: spec.tunnel } : {}),
@@ -73,6 +76,7 @@ export async function runChecks(plan: LabPlan, specs: readonly CheckSpec[], opti
     const connectSeconds: number[] = [];
     await run("service", runServiceChecks);
     await run("sa", runSaChecks);
+    await run("nat", runNatChecks);
     await run("wire", runWireChecks(connectSeconds));
     const deadline = probeDeadline(connectSeconds);
     options.onDeadline?.(deadline);

@@ -279,17 +279,22 @@ describe("configs", () => {
     for (const stack of STACKS) {
         describe(`${stack}: properties every lab has`, () => {
             // PSK everywhere, so that the secrets file exists for every gateway.
-            const plan = planOf(stack, (raw) => { for (const t of Object.values(raw.tunnels ?? {})) (t as { auth: string }).auth = "psk"; });
+            const plan = planOf(stack, (raw) => {
+                for (const t of [...Object.values(raw.tunnels ?? {}), ...Object.values(raw.roadWarriors ?? {})]) (t as { auth: string }).auth = "psk";
+            });
             const gateways = plan.nodes.filter((n) => n.role === "gateway");
 
             it("gives every node the files of its role, and gateways the secrets file only through renderSecrets", () => {
                 for (const n of plan.nodes) {
                     const paths = renderNodeFiles(n, plan).map((f) => f.path);
+                    const ike = [SWANCTL_CONF, FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_CONF, NODE_JSON, strongswanConfPath("kernel"), strongswanConfPath("libipsec")];
                     const expected = {
                         client: [NODE_CONF, NODE_JSON],
                         server: [NODE_CONF, NODE_JSON],
                         router: [FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_CONF, NODE_JSON],
-                        gateway: [SWANCTL_CONF, FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_CONF, NODE_JSON, strongswanConfPath("kernel"), strongswanConfPath("libipsec")],
+                        nat: [FIREWALL_FILES.ipv4, FIREWALL_FILES.ipv6, NODE_CONF, NODE_JSON],
+                        gateway: ike,
+                        roadwarrior: ike,
                     }[n.role];
                     expect(paths, n.name).to.deep.equal([...expected].sort());
                     expect(paths).to.not.include(SECRETS_CONF);

@@ -54,7 +54,8 @@ describe("stacks under Pulumi mocks", function () {
                     expect(inputs.privileged ?? false).to.equal(false);
                     expect(inputs.capabilities).to.deep.equal({ adds: ["NET_ADMIN"] });
                     expect(inputs.devices).to.deep.equal([{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }]);
-                    const ipv6 = node.interfaces.some((i) => i.addresses.ipv6);
+                    const ipv6 = node.interfaces.some((i) => i.addresses.ipv6) ||
+                        plan.tunnels.some((t) => t.ends.some((e) => e.gateway === node.name) && (t.inner ?? [t.ipVersion]).includes(6));
                     // Loose reverse-path filtering only where the plan says why.
                     const loose = node.gateway?.looseReversePath ? { "net.ipv4.conf.all.rp_filter": "2" } : {};
                     expect(inputs.sysctls).to.deep.equal({ ...NODE_SYSCTLS, ...(ipv6 ? IPV6_SYSCTLS : {}), ...loose });

@@ -152,3 +152,73 @@ describe("topology: dual-stack, inner families apart from the outer one", () => 
         ]);
     });
 });
+
+describe("topology: road warriors with virtual IPs", () => {
+    const plan = planOf("roadwarriors");
+
+    it("plans a road-warrior tunnel per road warrior, named after it, asking for virtual IPs out of moon's pools", () => {
+        expect(plan.tunnels.map((t) => [t.name, t.type, t.auth, t.inner])).to.deep.equal([
+            ["carol", "road-warrior", "pubkey", [4, 6]], ["dave", "road-warrior", "psk", [4]],
+        ]);
+        const [rw, gw] = plan.tunnels[0].ends;
+        expect(rw).to.deep.equal({ gateway: "carol", address: "192.168.0.100", trafficSelectors: ["10.3.0.0/28", "fd00:3::/124"], virtualIp: true });
+        expect(gw).to.deep.include({ site: "moon", gateway: "moon", trafficSelectors: ["10.1.0.0/16", "fd00:1::/64"] });
+        expect(node(plan, "carol").interfaces.map((i) => i.name)).to.deep.equal(["isp"]);
+        expect(plan.pki!.certificates.map((c) => c.gateway)).to.deep.equal(["carol", "moon"]);
+    });
+
+    it("renders vips on the road warrior, pools on the gateway, and no fixed selector for a virtual IP", () => {
+        const carol = renderSwanctlConf(node(plan, "carol"), plan);
+        expect(carol).to.include("vips = 0.0.0.0,::").and.include("remote_ts = 10.1.0.0/16,fd00:1::/64").and.include("start_action = none");
+        expect(carol).to.not.include("local_ts");
+        const moon = renderSwanctlConf(node(plan, "moon"), plan);
+        expect(moon).to.include("pools = vip-ipv4,vip-ipv6").and.include("pools = vip-ipv4\n");
+        expect(moon).to.match(/vip-ipv4 \{\n\s+addrs = 10\.3\.0\.0\/28/).and.match(/vip-ipv6 \{\n\s+addrs = fd00:3::\/124/);
+        expect(renderNodeConf(node(plan, "carol"), plan).split("\n")).to.include("dial carol");
+        expect(renderNodeConf(node(plan, "moon"), plan)).to.not.include("dial ");
+    });
+
+    it("asks the server to see each request come from the road warrior's virtual IP", () => {
+        const services = deriveChecks(plan).filter((c) => c.kind === "service");
+        expect(services.map((c) => c.kind === "service" && [c.id, c.virtualIpPool])).to.deep.equal([
+            ["service web: carol -> 10.1.0.10:8080", "10.3.0.0/28"],
+            ["service web: carol -> fd00:1::10:8080", "fd00:3::/124"],
+            ["service web: dave -> 10.1.0.10:8080", "10.3.0.0/28"],
+        ]);
+    });
+});
+
+describe("topology: NAT traversal", () => {
+    const plan = planOf("nat");
+
+    it("puts moon between the home LAN and the internet, masquerading to ports of its own", () => {
+        const moon = node(plan, "moon");
+        expect(moon.role).to.equal("nat");
+        expect(moon.interfaces.map((i) => [i.name, i.segment, i.addresses.ipv4?.address])).to.deep.equal([
+            ["inside", "home", "10.1.0.1"], ["outside", "internet", "192.168.0.1"],
+        ]);
+        expect(renderFirewall(moon, "ipv4")).to.include("-A POSTROUTING -s 10.1.0.0/16 -o outside -j MASQUERADE --random-fully");
+        for (const behind of ["venus", "alice"]) {
+            expect(node(plan, behind).routes).to.deep.equal([{ family: "ipv4", destination: "default", via: "10.1.0.1", interface: "isp" }]);
+        }
+    });
+
+    it("has sun meet the hidden ends at moon's outside address, which only they initiate to", () => {
+        for (const t of plan.tunnels) expect(t.ends[0].nat, t.name).to.deep.equal({ router: "moon", address: "192.168.0.1" });
+        const sun = renderSwanctlConf(node(plan, "sun"), plan);
+        expect(sun.match(/remote_addrs = 192\.168\.0\.1/g)).to.have.length(2);
+        expect(sun).to.not.include("remote_addrs = 10.1.0.");
+        expect(node(plan, "sun").gateway!.peers).to.deep.equal([{ family: "ipv4", address: "192.168.0.1" }, { family: "ipv4", address: "192.168.0.1" }]);
+    });
+
+    it("proves each crossing from both SAs, and watches the wire where moon's outside meets sun", () => {
+        const checks = deriveChecks(plan);
+        expect(checks.filter((c) => c.kind === "nat")).to.deep.equal([
+            { kind: "nat", id: "tunnel venus-sun: crosses NAT router moon", tunnel: "venus-sun", from: "venus", responder: "sun", router: "moon", natAddress: "192.168.0.1" },
+            { kind: "nat", id: "tunnel alice: crosses NAT router moon", tunnel: "alice", from: "alice", responder: "sun", router: "moon", natAddress: "192.168.0.1" },
+        ]);
+        for (const wire of checks.filter((c) => c.kind === "wire")) {
+            expect(wire.kind === "wire" && [wire.between, wire.capture]).to.deep.equal([["192.168.0.1", "192.168.0.2"], { node: "sun", interface: "isp" }]);
+        }
+    });
+});

@@ -19,9 +19,15 @@ const planOf = (stack: string) => planLab(parseLab(loadStackLab(stack), stack), 
 describe("verify", () => {
     it("reads IKE and CHILD SAs from swanctl's raw listing", () => {
         expect(parseRawSas(RAW)).to.deep.equal({
-            ike: { state: "ESTABLISHED", algorithms: ["AES_GCM_16-256", "PRF_HMAC_SHA2_384", "ECP_384"] },
+            ike: {
+                state: "ESTABLISHED", algorithms: ["AES_GCM_16-256", "PRF_HMAC_SHA2_384", "ECP_384"],
+                localHost: "172.31.10.2", localPort: 4500, remoteHost: "172.31.20.2", remotePort: 4500, localVips: [],
+            },
             children: [{ state: "INSTALLED", algorithms: ["AES_GCM_16-256"], localTs: ["10.10.0.0/24"], remoteTs: ["10.20.0.0/24"] }],
         });
+        // A road warrior's listing names the virtual IPs it was given.
+        const withVips = RAW.replace("local-host=", "local-vips=[10.3.0.1 fd00:3::1] local-host=");
+        expect(parseRawSas(withVips)!.ike.localVips).to.deep.equal(["10.3.0.1", "fd00:3::1"]);
         expect(parseRawSas("list-sas reply {}\n")).to.equal(undefined);
     });
 

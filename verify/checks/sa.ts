@@ -3,10 +3,31 @@
 import type { CheckSpec } from "../derive";
 import { expectedAlgorithms, parseRawSas } from "../ipsec";
 import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited } from "./context";
+import type { TunnelEnd } from "../../plan/types";
+import { Subnet } from "../../plan/ip";
+import { familyOfPrefix } from "../../plan/tunnel";
 
 export type SaSpec = Extract<CheckSpec, { kind: "sa" }>;
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/**
+ * A road warrior's selectors are the one address it got from each pool
+ * (a host prefix inside the pool), the others exactly the planned ones.
+ */
+function selectorsMatch(seen: readonly string[], end: TunnelEnd): boolean {
+    if (!end.virtualIp) return sameSet(seen, end.trafficSelectors);
+    return seen.length === end.trafficSelectors.length && end.trafficSelectors.every((pool) => {
+        const family = familyOfPrefix(pool);
+        const subnet = Subnet.parse(family, pool);
+        return seen.some((ts) => {
+            const [address, length] = ts.split("/");
+            return familyOfPrefix(ts) === family && Number(length) === (family === "ipv4" ? 32 : 128) && subnet.contains(address);
+        });
+    });
+}
+
+const describe = (end: TunnelEnd) => (end.virtualIp ? end.trafficSelectors.map((p) => `one address of ${p}`) : end.trafficSelectors).join(",");
 
 export const runSaChecks: RunKind<SaSpec> = async (specs, ctx, done) => {
     await eachLimited(specs, EXEC_CONCURRENCY, async (s) => {
@@ -15,7 +36,7 @@ export const runSaChecks: RunKind<SaSpec> = async (specs, ctx, done) => {
         const far = tunnel.ends.find((e) => e.gateway !== s.gateway)!;
         const ike = expectedAlgorithms(tunnel.ike, "ike");
         const esp = expectedAlgorithms(tunnel.esp, "esp");
-        const expected = `IKE ESTABLISHED ${ike.join("/")}; CHILD INSTALLED ${esp.join("/")} ${near.trafficSelectors.join(",")} === ${far.trafficSelectors.join(",")}`;
+        const expected = `IKE ESTABLISHED ${ike.join("/")}; CHILD INSTALLED ${esp.join("/")} ${describe(near)} === ${describe(far)}`;
         done(s, await bounded(ctx.timeoutSeconds, expected, async () => {
             const r = await ctx.exec(s.gateway, ["swanctl", "--list-sas", "--ike", s.tunnel, "--raw"]);
             const sa = parseRawSas(r.stdout);
@@ -25,7 +46,7 @@ export const runSaChecks: RunKind<SaSpec> = async (specs, ctx, done) => {
                 (child ? `CHILD ${child.state} ${child.algorithms.join("/")} ${child.localTs.join(",")} === ${child.remoteTs.join(",")}` : "no CHILD SA");
             const pass = sa.ike.state === "ESTABLISHED" && ike.every((a) => sa.ike.algorithms.includes(a)) &&
                 child !== undefined && child.state === "INSTALLED" && esp.every((a) => child.algorithms.includes(a)) &&
-                sameSet(child.localTs, near.trafficSelectors) && sameSet(child.remoteTs, far.trafficSelectors);
+                selectorsMatch(child.localTs, near) && selectorsMatch(child.remoteTs, far);
             return { expected, observed, pass };
         }));
     });
