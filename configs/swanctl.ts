@@ -50,7 +50,8 @@ function connection(t: GatewayTunnel): Setting {
         ...authentication(t),
         ["children", [
             [tunnel.name, [
-                ["mode", "tunnel"],
+                // Transport only where validation allows it: host-to-host, the kernel's dataplane.
+                ["mode", tunnel.mode],
                 ["local_ts", local.trafficSelectors.join(",")],
                 ["remote_ts", remote.trafficSelectors.join(",")],
                 ["esp_proposals", tunnel.esp],

@@ -72,6 +72,13 @@ const site = z.strictObject({
     hosts: z.record(nodeName, host).default({}),
 });
 
+export const TUNNEL_MODES = ["tunnel", "transport"] as const;
+/**
+ * auto: each gateway uses the kernel's IPsec if the kernel takes an ESP SA,
+ * else strongSwan's userspace kernel-libipsec; kernel or libipsec force one.
+ */
+export const DATAPLANE_SETTINGS = ["auto", "kernel", "libipsec"] as const;
+
 export const DEFAULT_IKE_PROPOSAL = "aes256gcm16-prfsha384-ecp384";
 export const DEFAULT_ESP_PROPOSAL = "aes256gcm16-ecp384";
 
@@ -88,6 +95,11 @@ const tunnel = z.strictObject({
     startAction: z.enum(["trap", "start"]).default("trap"),
     /** What to do when the peer is dead; trap is ipsec.conf's "hold". */
     dpdAction: z.enum(["trap", "clear", "restart"]).default("trap"),
+    /**
+     * transport protects the peers' own traffic without a second IP header;
+     * only host-to-host tunnels qualify, and only the kernel's dataplane has it.
+     */
+    mode: z.enum(TUNNEL_MODES).default("tunnel"),
 });
 
 const service = z.strictObject({
@@ -145,6 +157,8 @@ export const labSchema = z.strictObject({
             uplink: z.boolean().default(false),
         })
         .default({ name: "router", uplink: false }),
+    /** The IPsec dataplane every gateway runs (see DATAPLANE_SETTINGS). */
+    dataplane: z.enum(DATAPLANE_SETTINGS).default("auto"),
     sites: z.record(siteName, site).refine((s) => Object.keys(s).length > 0, { error: "needs at least one site" }),
     tunnels: z.record(name(40), tunnel).default({}),
     services: z.record(name(40), service).default({}),
@@ -168,3 +182,5 @@ export type ServiceConfig = z.infer<typeof service>;
 export type CheckConfig = z.infer<typeof check>;
 export type Addresses = z.infer<typeof addresses>;
 export type Subnets = z.infer<typeof subnets>;
+export type TunnelMode = (typeof TUNNEL_MODES)[number];
+export type DataplaneSetting = (typeof DATAPLANE_SETTINGS)[number];

@@ -30,6 +30,7 @@ export function validateLab(lab: LabConfig, stack: string): ConfigIssue[] {
     checkAddresses(lab, add);
     checkSegmentsOverlap(lab, add);
     checkTunnels(lab, add);
+    checkTunnelModes(lab, add);
     checkServices(lab, add);
     checkChecks(lab, add);
     checkRevocations(lab, add);
@@ -181,6 +182,26 @@ function checkTunnels(lab: LabConfig, add: Add): void {
             Subnet.parse(family, leftLan).overlaps(Subnet.parse(family, rightLan))) {
             add([...path, "type"],
                 `site-to-site between overlapping LANs ${leftLan} (${left}) and ${rightLan} (${right}) cannot route; use host-to-host`);
+        }
+    }
+}
+
+/**
+ * Transport mode puts no inner IP header on the wire: an SA protects only
+ * packets between its two endpoints. That fits host-to-host (the selectors are
+ * the peers' own addresses), and only the kernel's xfrm implements it.
+ */
+function checkTunnelModes(lab: LabConfig, add: Add): void {
+    for (const [tunnelName, tunnel] of Object.entries(lab.tunnels)) {
+        if (tunnel.mode !== "transport") continue;
+        const path: ConfigPath = ["tunnels", tunnelName, "mode"];
+        if (tunnel.type !== "host-to-host") {
+            add(path, `transport mode protects only the two peers' own traffic (no inner IP header), but a ${tunnel.type} tunnel ` +
+                "carries its LANs' traffic, which needs tunnel mode; use mode: tunnel, or type: host-to-host");
+        }
+        if (lab.dataplane === "libipsec") {
+            add(path, "transport mode needs the kernel's IPsec (xfrm), but dataplane is libipsec: strongSwan's userspace " +
+                "kernel-libipsec implements tunnel mode only; use mode: tunnel, or dataplane: auto or kernel on a host whose kernel has IPsec ESP");
         }
     }
 }

@@ -172,6 +172,7 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         name,
         stack,
         image: { name: lab.image.name, buildNetwork: lab.image.buildNetwork },
+        dataplane: lab.dataplane,
         segments: segmentPlans,
         nodes,
         tunnels,
@@ -329,6 +330,7 @@ function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
                 esp: t.esp,
                 startAction: t.startAction,
                 dpdAction: t.dpdAction,
+                mode: t.mode,
                 ends: [end(t.between[0]), end(t.between[1])] as const,
             };
         });

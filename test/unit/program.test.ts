@@ -32,7 +32,7 @@ describe("index.ts, the Pulumi program", function () {
         expect(tunnels).to.deep.equal([{
             tunnel: "a-s", type: "site-to-site", between: "gateway-a 172.31.10.2 <-> gateway-s 172.31.20.2",
             trafficSelectors: "10.10.0.0/24 <-> 10.20.0.0/24", ike: "aes256gcm16-prfsha384-ecp384", esp: "aes256gcm16-ecp384",
-            auth: "psk", startAction: "start",
+            auth: "psk", startAction: "start", mode: "tunnel",
         }]);
         expect(manifest.format).to.equal(MANIFEST_FORMAT);
         expect(manifest.plan.name).to.equal("vnetlab-dev");
