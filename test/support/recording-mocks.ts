@@ -100,4 +100,4 @@ export function stackLab(stack: string): Record<string, unknown> {
     return loadStackLab(stack) as Record<string, unknown>;
 }
 
-export const STACKS = ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6", "full-mesh"] as const;
+export const STACKS = ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6", "full-mesh", "host-to-host-transport"] as const;
