@@ -16,6 +16,8 @@ export interface LabInputs {
 /**
  * Validates and plans the whole lab before registering anything: a broken
  * config stops here, with its config path, and leaves nothing half-deployed.
+ * It does not ask the Docker host about its kernel (deployLabOnHost does):
+ * the unit tests use it to see what the program registers for any lab.
  */
 export function deployLab(inputs: LabInputs): Lab {
     return register(planLab(parseLab(inputs.lab, inputs.stack), inputs.stack), inputs);

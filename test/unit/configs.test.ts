@@ -109,7 +109,7 @@ function wanAccepts(rules: readonly string[], wan: string) {
     return rules.filter((r) => /^-A (INPUT|OUTPUT) /.test(r) && new RegExp(` -[io] ${wan} `).test(r) && r.endsWith("-j ACCEPT"));
 }
 
-const STACKS = ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6"] as const;
+const STACKS = ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6", "host-to-host-transport"] as const;
 
 // ---- per scenario --------------------------------------------------------------------------
 
