@@ -9,9 +9,16 @@ import type { LabPlan } from "../../plan/types";
 import { DataplaneUnavailableError, kernelIpsecNeeds } from "../../plan/dataplane";
 import { HOST_ESP_ENV, checkDataplane } from "../../engine/preflight";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- tests poke into the raw YAML shape on purpose */
-const planOf = (stack: string, edit?: (raw: any) => void): LabPlan => {
-    const raw = JSON.parse(JSON.stringify(loadStackLab(stack)));
+/** The part of a stack's raw YAML these tests change. */
+interface RawLab {
+    dataplane?: string;
+    sites: Record<string, unknown>;
+    tunnels: Record<string, { type: string; between: string[]; mode?: string }>;
+    services?: Record<string, unknown>;
+}
+
+const planOf = (stack: string, edit?: (raw: RawLab) => void): LabPlan => {
+    const raw = JSON.parse(JSON.stringify(loadStackLab(stack))) as RawLab;
     edit?.(raw);
     return planLab(parseLab(raw, stack), stack);
 };

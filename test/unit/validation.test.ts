@@ -220,8 +220,15 @@ const RULES: Rule[] = [
     },
 ];
 
+/** The part of the transport stack's raw YAML the exact-message rules change. */
+interface TransportLab {
+    dataplane?: string;
+    tunnels: Record<string, { type: string; mode?: string }>;
+}
+const transportLab = () => stackLab("host-to-host-transport") as unknown as TransportLab;
+
 /** Exact lines, for the rules of transport mode and the dataplane: the message is the user's only guide. */
-const EXACT: { readonly rule: string; readonly change: (lab: Raw) => void; readonly lines: readonly string[] }[] = [
+const EXACT: { readonly rule: string; readonly change: (lab: TransportLab) => void; readonly lines: readonly string[] }[] = [
     {
         rule: "transport mode on a site-to-site tunnel",
         change: (l) => { l.tunnels["a-b"].type = "site-to-site"; },
@@ -255,7 +262,7 @@ describe("config validation: transport mode and the dataplane, exact path and me
 
     for (const r of EXACT) {
         it(r.rule, async () => {
-            const lab = stackLab("host-to-host-transport");
+            const lab = transportLab();
             r.change(lab);
             const mocks = new RecordingMocks();
             const error = await runLab(lab, "host-to-host-transport", {}, mocks).then(() => undefined, (e: unknown) => e);
@@ -267,7 +274,7 @@ describe("config validation: transport mode and the dataplane, exact path and me
     }
 
     it("reports both reasons when a site-to-site tunnel asks for transport mode on the userspace dataplane", () => {
-        const lab = stackLab("host-to-host-transport") as Raw;
+        const lab = transportLab();
         lab.dataplane = "libipsec";
         lab.tunnels["a-b"].type = "site-to-site";
         const error = (() => {
@@ -284,11 +291,11 @@ describe("config validation: transport mode and the dataplane, exact path and me
 
     it("accepts transport on host-to-host with dataplane auto or kernel, and tunnel mode on every dataplane", () => {
         for (const dataplane of ["auto", "kernel"]) {
-            const lab = stackLab("host-to-host-transport") as Raw;
+            const lab = transportLab();
             lab.dataplane = dataplane;
             expect(parseLab(lab, "host-to-host-transport").tunnels["a-b"].mode).to.equal("transport");
         }
-        const lab = stackLab("host-to-host-transport") as Raw;
+        const lab = transportLab();
         lab.dataplane = "libipsec";
         delete lab.tunnels["a-b"].mode;
         const parsed = parseLab(lab, "host-to-host-transport");
