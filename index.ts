@@ -1,16 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
-import { deployLab } from "./components";
+import { deployLabOnHost } from "./components";
 
-const config = new pulumi.Config("vnetlab");
-const lab = deployLab({
-    lab: config.getObject<unknown>("lab"),
-    stack: pulumi.getStack(),
-    tunnelSecret: (tunnel) => config.getSecret(`psk-${tunnel}`),
-});
-
-/** One row per node: role, lab addresses, container and how to get a shell in it. */
-export const nodes = lab.nodes;
-/** One row per tunnel: its gateways, traffic selectors and proposals. */
-export const tunnels = lab.tunnels;
-/** The whole plan, machine-readable; `npm run verify` reads it. */
-export const manifest = lab.manifest;
+// An async program (Pulumi awaits it; the result's properties are the stack's
+// outputs), so that it can ask the Docker host whether its kernel carries the
+// lab's IPsec before it registers a single resource. Set VNETLAB_HOST_ESP=yes
+// or no to answer that without Docker (engine/preflight.ts).
+export = async () => {
+    const config = new pulumi.Config("vnetlab");
+    const lab = await deployLabOnHost({
+        lab: config.getObject<unknown>("lab"),
+        stack: pulumi.getStack(),
+        tunnelSecret: (tunnel) => config.getSecret(`psk-${tunnel}`),
+    });
+    return {
+        /** One row per node: role, lab addresses, container and how to get a shell in it. */
+        nodes: lab.nodes,
+        /** One row per tunnel: its gateways, traffic selectors and proposals. */
+        tunnels: lab.tunnels,
+        /** The whole plan, machine-readable; `npm run verify` reads it. */
+        manifest: lab.manifest,
+    };
+};

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
+import type { LabPlan } from "../plan/types";
+import { PreflightOptions, checkDataplane } from "../engine/preflight";
 import { Lab } from "./lab";
 
 export interface LabInputs {
@@ -14,9 +16,26 @@ export interface LabInputs {
 /**
  * Validates and plans the whole lab before registering anything: a broken
  * config stops here, with its config path, and leaves nothing half-deployed.
+ * It does not ask the Docker host about its kernel (deployLabOnHost does):
+ * the unit tests use it to see what the program registers for any lab.
  */
 export function deployLab(inputs: LabInputs): Lab {
+    return register(planLab(parseLab(inputs.lab, inputs.stack), inputs.stack), inputs);
+}
+
+/**
+ * deployLab, after asking the Docker host whether its kernel can carry the
+ * lab's IPsec (engine/preflight.ts): a lab it cannot carry (transport mode
+ * without kernel ESP) is refused before anything is registered. The program
+ * (index.ts) deploys this way.
+ */
+export async function deployLabOnHost(inputs: LabInputs, preflight: PreflightOptions = {}): Promise<Lab> {
     const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
+    await checkDataplane(plan, preflight);
+    return register(plan, inputs);
+}
+
+function register(plan: LabPlan, inputs: LabInputs): Lab {
     const tunnelSecrets: Record<string, pulumi.Output<string>> = {};
     for (const t of plan.tunnels) {
         const psk = inputs.tunnelSecret?.(t.name);

@@ -16,13 +16,21 @@ export interface LabArgs {
     readonly imageContext?: string;
 }
 
-/** The node image every container of a lab runs, built from `context` (relative to the project). */
-export function nodeImage(name: string, image: LabPlan["image"], context = "./image", opts: pulumi.CustomResourceOptions = {}): docker.Image {
-    return new docker.Image(name, {
+/** Where the node image's Dockerfile and programs are, relative to the project. */
+export const NODE_IMAGE_CONTEXT = "./image";
+
+/** The node image's build, as docker.Image inputs; the dataplane preflight builds the same. */
+export function nodeImageArgs(image: LabPlan["image"], context = NODE_IMAGE_CONTEXT) {
+    return {
         imageName: image.name,
         build: { context, dockerfile: `${context}/Dockerfile`, network: image.buildNetwork },
         skipPush: true,
-    }, opts);
+    };
+}
+
+/** The node image every container of a lab runs, built from `context` (relative to the project). */
+export function nodeImage(name: string, image: LabPlan["image"], context = NODE_IMAGE_CONTEXT, opts: pulumi.CustomResourceOptions = {}): docker.Image {
+    return new docker.Image(name, nodeImageArgs(image, context), opts);
 }
 
 /**

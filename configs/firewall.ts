@@ -1,7 +1,9 @@
 // iptables-restore / ip6tables-restore input for gateways and the router.
 // One rule set serves both IPsec dataplanes: rules for the one not in use
 // never match (there is no ipsec0 with the kernel's dataplane, and no IPsec
-// policy on packets with kernel-libipsec).
+// policy on packets with kernel-libipsec). It serves both ESP modes too:
+// transport ESP runs between the same peer addresses as tunnel ESP, and what
+// the kernel decrypts or encrypts carries the same IPsec policy either way.
 import type { Family } from "../plan/ip";
 import type { GatewayPlan, NodePlan } from "../plan/types";
 import { LIBIPSEC_TUN, UPLINK_INTERFACE } from "./paths";

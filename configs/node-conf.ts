@@ -8,7 +8,7 @@
 // for none); "#" starts a comment line. Records, in the order the program
 // uses them:
 //
-//   format vnetlab.node-conf/1
+//   format vnetlab.node-conf/2
 //   node <name>                      role <role>
 //   path <key> <absolute path>       the files the program reads and writes
 //   message <ready|failed> <word>    what its last log line says
@@ -19,8 +19,9 @@
 //   uplink <name>                    the router's opt-in leg, renamed to <name>
 //   ipsec <libipsec TUN device>      the node runs charon (step 5)
 //   ipsec-ipv6                       a tunnel carries IPv6, outside or inside
+//   dataplane <auto|kernel|libipsec> the lab's dataplane setting
 //   ike-rule <pref> <source> <udp sport>          libipsec only (see below)
-//   tunnel <name> <initiator|responder> <remote address> <start_action>
+//   tunnel <name> <initiator|responder> <remote address> <start_action> <tunnel|transport>
 //   dial <tunnel>                    initiate it, retrying, before ready (a road warrior)
 //   instance <service> <port> <label>             step 6
 import type { LabPlan, NodePlan } from "../plan/types";
@@ -34,7 +35,7 @@ import { reachableAt, tunnelFamilies } from "../plan/tunnel";
 import { fileText } from "./text";
 
 /** The one format image/vnetlab-start reads; change both together. */
-export const NODE_CONF_FORMAT = "vnetlab.node-conf/1";
+export const NODE_CONF_FORMAT = "vnetlab.node-conf/2";
 
 /** Ahead of charon's routing rule for its tunnel routes (table 220, priority 220). */
 export const IKE_RULE_PREF = 219;
@@ -122,8 +123,14 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
             ["path", "vici", CHARON_VICI],
         );
         if (tunnels.some((t) => t.tunnel.ipVersion === 6 || tunnelFamilies(t.tunnel).includes("ipv6"))) records.push(["ipsec-ipv6"]);
+        // The program checks each tunnel's mode against the dataplane it ends up
+        // with: kernel-libipsec would refuse a transport CHILD SA only once IKE
+        // has run, long after the node said ready.
+        records.push(["dataplane", lab.dataplane]);
         records.push(...ikeRules(node));
-        for (const t of tunnels) records.push(["tunnel", t.tunnel.name, t.initiator ? "initiator" : "responder", reachableAt(t.remote), startAction(t)]);
+        for (const t of tunnels) {
+            records.push(["tunnel", t.tunnel.name, t.initiator ? "initiator" : "responder", reachableAt(t.remote), startAction(t), t.tunnel.mode]);
+        }
         // A road warrior connects before it is ready, retrying while its gateway still starts.
         for (const t of tunnels.filter((x) => x.local.virtualIp)) records.push(["dial", t.tunnel.name]);
     }

@@ -66,7 +66,8 @@ function connection(t: GatewayTunnel): Setting {
         ...authentication(t),
         ["children", [
             [tunnel.name, [
-                ["mode", "tunnel"],
+                // Transport only where validation allows it: host-to-host, the kernel's dataplane.
+                ["mode", tunnel.mode],
                 // A virtual IP's selector is "dynamic" (the default): the address charon hands out or gets.
                 ...(local.virtualIp ? [] : [["local_ts", local.trafficSelectors.join(",")] as Setting]),
                 ...(remote.virtualIp ? [] : [["remote_ts", remote.trafficSelectors.join(",")] as Setting]),

@@ -85,7 +85,7 @@ function tunnelLabel(tunnel: TunnelPlan): string {
     const [a, b] = tunnel.ends;
     const rows = [
         `<b>tunnel ${html(tunnel.name)}</b>`,
-        `<font point-size="10">${html(tunnel.type)}, ${tunnel.auth}, ${tunnel.startAction}</font>`,
+        `<font point-size="10">${html(tunnel.type)}${tunnel.mode === "transport" ? " (transport mode)" : ""}, ${tunnel.auth}, ${tunnel.startAction}</font>`,
         `<font point-size="10">${html(a.trafficSelectors.join(", "))} ↔ ${html(b.trafficSelectors.join(", "))}</font>`,
     ];
     return `<<table border="0" cellborder="0" cellspacing="0" cellpadding="1" bgcolor="white">${rows.map((r) => `<tr><td>${r}</td></tr>`).join("")}</table>>`;

@@ -37,7 +37,7 @@ export type { ExecResult } from "../verify/exec";
 const execFileAsync = promisify(execFile);
 
 // The SDK-level input shapes, as plain values (the mock receives them resolved).
-type ImageInputs = pulumi.Unwrap<dockerSdk.ImageArgs>;
+export type ImageInputs = pulumi.Unwrap<dockerSdk.ImageArgs>;
 type NetworkInputs = pulumi.Unwrap<dockerSdk.NetworkArgs>;
 type ContainerInputs = pulumi.Unwrap<dockerSdk.ContainerArgs>;
 type UploadInput = NonNullable<ContainerInputs["uploads"]>[number];
@@ -502,56 +502,21 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
     // ------------------------------------------------------------ docker.Image
 
     private async createImage(logical: string, inp: ImageInputs): Promise<Created> {
-        rejectUnsupported("docker.Image", inp as Record<string, unknown>, IMAGE_KEYS as ReadonlySet<string>);
-        const imageName = inp.imageName;
-        if (!imageName) throw new Error("imageName is required");
-        if (!inp.skipPush) {
-            // The provider pushes after building unless skipPush is set; no registry is reachable here (nor wanted for a lab).
-            throw new Error(`skipPush is not set: the provider would push ${imageName} to a registry after the build`);
-        }
-        const build = inp.build ?? {};
-        const context = build.context ?? ".";
-        const ctx = await makeBuildContext(context, build.dockerfile, this.cwd);
-        const tail = new TailLog(40, (line) => {
-            this.log(`build ${logical}: ${line}`);
-            this.options.onBuildLine?.(line);
+        const built = await buildImage(this.docker, logical, inp, {
+            cwd: this.cwd, log: (line) => this.log(line), ...(this.options.onBuildLine ? { onBuildLine: this.options.onBuildLine } : {}),
         });
-        const decoder = new BuildStreamDecoder(tail);
-        const opts: Docker.ImageBuildOptions = {
-            t: imageName,
-            dockerfile: ctx.dockerfileInTar,
-            // The provider's default builder is BuildKit ("2"); dockerode opens the session it needs.
-            version: build.builderVersion === "BuilderV1" ? "1" : "2",
-            ...(build.args ? { buildargs: build.args } : {}),
-            ...(build.network ? { networkmode: build.network } : {}),
-            ...(build.target ? { target: build.target } : {}),
-            ...(build.platform ? { platform: build.platform } : {}),
-        };
-        if (build.addHosts && build.addHosts.length > 0) {
-            // docker-modem repeats array parameters, which is how the daemon reads extrahosts.
-            (opts as Record<string, unknown>).extrahosts = build.addHosts;
-        }
-        if (build.cacheFrom?.images?.length) this.log(`build ${logical}: cacheFrom ignored (nothing can be pulled here)`);
-        this.log(`build ${logical}: ${imageName} from ${path.resolve(this.cwd, context)} (Dockerfile ${ctx.relDockerfile}, BuildKit=${opts.version === "2"})`);
-        const stream = await this.docker.buildImage(Readable.from([ctx.tarball]), opts);
-        for await (const chunk of stream as AsyncIterable<Buffer>) decoder.write(chunk);
-        decoder.end();
-        if (decoder.error !== undefined) {
-            throw new Error(`docker build of ${imageName} failed: ${decoder.error}\n--- last build output ---\n${tail.text()}`);
-        }
-        const info = await this.docker.getImage(imageName).inspect();
-        this.imageRecords.push({ logicalName: logical, imageName, id: info.Id });
+        this.imageRecords.push({ logicalName: logical, imageName: built.imageName, id: built.id });
         return {
-            id: info.Id,
+            id: built.id,
             outputs: {
-                imageName,
-                baseImageName: imageName,
-                context,
-                dockerfile: ctx.relDockerfile,
+                imageName: built.imageName,
+                baseImageName: built.imageName,
+                context: built.context,
+                dockerfile: built.relDockerfile,
                 registryServer: inp.registry?.server ?? "",
-                ...(build.platform ? { platform: build.platform } : {}),
+                ...(inp.build?.platform ? { platform: inp.build.platform } : {}),
                 // The provider's documented value for a local (unpushed) image: its image ID.
-                repoDigest: info.Id,
+                repoDigest: built.id,
             },
         };
     }
@@ -944,6 +909,65 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
         const v = generateRandomId(inp.byteLength, inp.prefix ?? "");
         return { id: v.id, outputs: { b64Url: v.b64Url, b64Std: v.b64Std, hex: v.hex, dec: v.dec } };
     }
+}
+
+export interface BuiltImage {
+    readonly imageName: string;
+    /** The image ID ("sha256:..."): what was built, whatever the tag names by the time it is used. */
+    readonly id: string;
+    readonly context: string;
+    readonly relDockerfile: string;
+}
+
+/**
+ * Builds a docker.Image's inputs as the provider does (BuildKit by default,
+ * never pushed). The engine's docker.Image and the dataplane preflight
+ * (engine/preflight.ts) share it, so both run the same node image.
+ */
+export async function buildImage(
+    docker: Docker, logical: string, inp: ImageInputs,
+    options: { readonly cwd: string; readonly log: (line: string) => void; readonly onBuildLine?: (line: string) => void },
+): Promise<BuiltImage> {
+    rejectUnsupported("docker.Image", inp as Record<string, unknown>, IMAGE_KEYS as ReadonlySet<string>);
+    const imageName = inp.imageName;
+    if (!imageName) throw new Error("imageName is required");
+    if (!inp.skipPush) {
+        // The provider pushes after building unless skipPush is set; no registry is reachable here (nor wanted for a lab).
+        throw new Error(`skipPush is not set: the provider would push ${imageName} to a registry after the build`);
+    }
+    const build = inp.build ?? {};
+    const context = build.context ?? ".";
+    const ctx = await makeBuildContext(context, build.dockerfile, options.cwd);
+    const tail = new TailLog(40, (line) => {
+        options.log(`build ${logical}: ${line}`);
+        options.onBuildLine?.(line);
+    });
+    const decoder = new BuildStreamDecoder(tail);
+    const opts: Docker.ImageBuildOptions = {
+        t: imageName,
+        dockerfile: ctx.dockerfileInTar,
+        // The provider's default builder is BuildKit ("2"); dockerode opens the session it needs.
+        version: build.builderVersion === "BuilderV1" ? "1" : "2",
+        ...(build.args ? { buildargs: build.args } : {}),
+        ...(build.network ? { networkmode: build.network } : {}),
+        ...(build.target ? { target: build.target } : {}),
+        ...(build.platform ? { platform: build.platform } : {}),
+    };
+    if (build.addHosts && build.addHosts.length > 0) {
+        // docker-modem repeats array parameters, which is how the daemon reads extrahosts.
+        (opts as Record<string, unknown>).extrahosts = build.addHosts;
+    }
+    if (build.cacheFrom?.images?.length) options.log(`build ${logical}: cacheFrom ignored (nothing can be pulled here)`);
+    options.log(`build ${logical}: ${imageName} from ${path.resolve(options.cwd, context)} (Dockerfile ${ctx.relDockerfile}, BuildKit=${opts.version === "2"})`);
+    const stream = await docker.buildImage(Readable.from([ctx.tarball]), opts);
+    for await (const chunk of stream as AsyncIterable<Buffer>) decoder.write(chunk);
+    decoder.end();
+    if (decoder.error !== undefined) {
+        throw new Error(`docker build of ${imageName} failed: ${decoder.error}\n--- last build output ---\n${tail.text()}`);
+    }
+    // The ID the build produced: another build may move the tag at any moment.
+    const id = decoder.imageId ?? (await docker.getImage(imageName).inspect()).Id;
+    return { imageName, id, context, relDockerfile: ctx.relDockerfile };
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
 import { waitUntilReady } from "../verify/ready";
+import { checkDataplane } from "./preflight";
 import type { LabProgress } from "./progress";
 
 export interface DeployedLab {
@@ -34,6 +35,13 @@ export async function deploy(stack: string, source: { lab: unknown } | { plan: L
         ...(options.log ? { log: options.log } : {}),
         ...(progress ? { onCreated: progress.created, onBuildLine: progress.buildLine } : {}),
     });
+    try {
+        // Nothing is registered yet: a lab this host cannot carry leaves nothing behind.
+        await checkDataplane(plan, { docker: engine.docker, ...(options.log ? { log: options.log } : {}), ...(progress ? { onBuildLine: progress.buildLine } : {}) });
+    } catch (e) {
+        progress?.done();
+        throw e;
+    }
     pulumi.runtime.setMocks(engine, "vnetlab", stack, false);
     // A failed registration also rejects promises inside Pulumi's runtime that
     // nobody awaits; Node would end the process on them before the teardown

@@ -131,6 +131,12 @@ const site = z.strictObject({
     hosts: z.record(nodeName, host).default({}),
 });
 
+export const TUNNEL_MODES = ["tunnel", "transport"] as const;
+/**
+ * auto: each gateway uses the kernel's IPsec if the kernel takes an ESP SA,
+ * else strongSwan's userspace kernel-libipsec; kernel or libipsec force one.
+ */
+export const DATAPLANE_SETTINGS = ["auto", "kernel", "libipsec"] as const;
 
 const tunnel = z.strictObject({
     type: z.enum(["host-to-host", "site-to-site"]),
@@ -152,6 +158,11 @@ const tunnel = z.strictObject({
     startAction: z.enum(["trap", "start"]).default("trap"),
     /** What to do when the peer is dead; trap is ipsec.conf's "hold". */
     dpdAction: z.enum(["trap", "clear", "restart"]).default("trap"),
+    /**
+     * transport protects the peers' own traffic without a second IP header;
+     * only host-to-host tunnels qualify, and only the kernel's dataplane has it.
+     */
+    mode: z.enum(TUNNEL_MODES).default("tunnel"),
 });
 
 const service = z.strictObject({
@@ -220,6 +231,8 @@ export const labSchema = z.strictObject({
         .default({ name: "router", uplink: false }),
     /** Segments shared by several sites' gateways; each site still has its own LAN. */
     segments: z.record(name(SEGMENT_NAME_MAX), sharedSegment).default({}),
+    /** The IPsec dataplane every gateway runs (see DATAPLANE_SETTINGS). */
+    dataplane: z.enum(DATAPLANE_SETTINGS).default("auto"),
     sites: z.record(siteName, site).refine((s) => Object.keys(s).length > 0, { error: "needs at least one site" }),
     tunnels: z.record(name(40), tunnel).default({}),
     /** Each one also names its tunnel to its site's gateway. */
@@ -249,3 +262,5 @@ export type SharedSegmentConfig = z.infer<typeof sharedSegment>;
 export type IspLinkConfig = z.infer<typeof ispLink>;
 export type RoadWarriorConfig = z.infer<typeof roadWarrior>;
 export type NatRouterConfig = z.infer<typeof natRouter>;
+export type TunnelMode = (typeof TUNNEL_MODES)[number];
+export type DataplaneSetting = (typeof DATAPLANE_SETTINGS)[number];

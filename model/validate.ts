@@ -32,6 +32,7 @@ export function validateLab(lab: LabConfig, stack: string): ConfigIssue[] {
     checkSegmentsOverlap(lab, add);
     checkTunnels(lab, add);
     checkRoadWarriors(lab, add);
+    checkTunnelModes(lab, add);
     checkServices(lab, add);
     checkChecks(lab, add);
     checkRevocations(lab, add);
@@ -345,6 +346,26 @@ function checkRoadWarriors(lab: LabConfig, add: Add): void {
                 add([...path, "virtualIps"], `site "${rw.site}"'s gateway has no ${vipFamily} pool to hand out (set sites.${rw.site}.gateway.pools.${vipFamily})`);
             }
             if (!site.lan?.[vipFamily]) add([...path, "virtualIps"], `site "${rw.site}" has no ${vipFamily} LAN for an IPv${version} virtual IP to reach`);
+        }
+    }
+}
+
+/**
+ * Transport mode puts no inner IP header on the wire: an SA protects only
+ * packets between its two endpoints. That fits host-to-host (the selectors are
+ * the peers' own addresses), and only the kernel's xfrm implements it.
+ */
+function checkTunnelModes(lab: LabConfig, add: Add): void {
+    for (const [tunnelName, tunnel] of Object.entries(lab.tunnels)) {
+        if (tunnel.mode !== "transport") continue;
+        const path: ConfigPath = ["tunnels", tunnelName, "mode"];
+        if (tunnel.type !== "host-to-host") {
+            add(path, `transport mode protects only the two peers' own traffic (no inner IP header), but a ${tunnel.type} tunnel ` +
+                "carries its LANs' traffic, which needs tunnel mode; use mode: tunnel, or type: host-to-host");
+        }
+        if (lab.dataplane === "libipsec") {
+            add(path, "transport mode needs the kernel's IPsec (xfrm), but dataplane is libipsec: strongSwan's userspace " +
+                "kernel-libipsec implements tunnel mode only; use mode: tunnel, or dataplane: auto or kernel on a host whose kernel has IPsec ESP");
         }
     }
 }

@@ -223,6 +223,7 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         name,
         stack,
         image: { name: lab.image.name, buildNetwork: lab.image.buildNetwork },
+        dataplane: lab.dataplane,
         segments: segmentPlans,
         nodes,
         tunnels,
@@ -444,6 +445,7 @@ function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
                 esp: t.esp,
                 startAction: t.startAction,
                 dpdAction: t.dpdAction,
+                mode: t.mode,
                 ends: [end(t.between[0]), end(t.between[1])] as const,
             };
         });
@@ -458,6 +460,8 @@ function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPlan[] {
             return {
                 name: rwName,
                 type: "road-warrior" as const,
+                // A virtual IP is reached through the gateway: tunnel mode, always.
+                mode: "tunnel" as const,
                 ipVersion: rw.ipVersion,
                 inner,
                 auth: rw.auth,

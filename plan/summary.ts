@@ -20,6 +20,7 @@ export interface TunnelRow {
     readonly esp: string;
     readonly auth: string;
     readonly startAction: string;
+    readonly mode: string;
 }
 
 export const MANIFEST_FORMAT = "vnetlab.manifest/v1";
@@ -55,6 +56,7 @@ export function tunnelRows(lab: LabPlan): TunnelRow[] {
             esp: t.esp,
             auth: t.auth,
             startAction: t.startAction,
+            mode: t.mode,
         };
     });
 }

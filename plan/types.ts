@@ -153,6 +153,8 @@ export interface TunnelPlan {
     readonly esp: string;
     readonly startAction: "trap" | "start";
     readonly dpdAction: "trap" | "clear" | "restart";
+    /** transport: host-to-host only, on the kernel's dataplane only (model/validate.ts, plan/dataplane.ts). */
+    readonly mode: "tunnel" | "transport";
     /** [initiator, responder]. */
     readonly ends: readonly [TunnelEnd, TunnelEnd];
 }
@@ -209,6 +211,8 @@ export interface LabPlan {
     readonly name: string;
     readonly stack: string;
     readonly image: { readonly name: string; readonly buildNetwork: string };
+    /** What every gateway's start program runs: auto picks by what the kernel takes. */
+    readonly dataplane: "auto" | "kernel" | "libipsec";
     readonly segments: readonly SegmentPlan[];
     readonly nodes: readonly NodePlan[];
     readonly tunnels: readonly TunnelPlan[];

@@ -9,7 +9,14 @@ export interface NegotiatedSa {
         /** Virtual IPs this side got from its peer. */
         readonly localVips: readonly string[];
     };
-    readonly children: readonly { readonly state: string; readonly algorithms: readonly string[]; readonly localTs: readonly string[]; readonly remoteTs: readonly string[] }[];
+    readonly children: readonly {
+        readonly state: string;
+        /** TUNNEL or TRANSPORT, as swanctl says; undefined where it says nothing. */
+        readonly mode?: string;
+        readonly algorithms: readonly string[];
+        readonly localTs: readonly string[];
+        readonly remoteTs: readonly string[];
+    }[];
 }
 
 const field = (text: string, key: string) => new RegExp(`(?:^|[\\s{])${key}=([^\\s{}]+)`).exec(text)?.[1];
@@ -37,12 +44,16 @@ export function parseRawSas(raw: string): NegotiatedSa | undefined {
     const children = childPart
         .split(/[\s{][\w.-]+-\d+ \{/)
         .slice(1)
-        .map((block) => ({
-            state: field(block, "state") ?? "?",
-            algorithms: algorithms(block),
-            localTs: list(block, "local-ts"),
-            remoteTs: list(block, "remote-ts"),
-        }));
+        .map((block) => {
+            const mode = field(block, "mode");
+            return {
+                state: field(block, "state") ?? "?",
+                ...(mode !== undefined ? { mode } : {}),
+                algorithms: algorithms(block),
+                localTs: list(block, "local-ts"),
+                remoteTs: list(block, "remote-ts"),
+            };
+        });
     const port = (key: string) => {
         const value = field(ikePart, key);
         return value === undefined ? undefined : Number(value);

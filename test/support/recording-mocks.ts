@@ -100,4 +100,7 @@ export function stackLab(stack: string): Record<string, unknown> {
     return loadStackLab(stack) as Record<string, unknown>;
 }
 
-export const STACKS = ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6", "full-mesh", "net2net", "dual-stack", "host2host", "roadwarriors", "nat"] as const;
+export const STACKS = [
+    "dev", "host-to-host", "site-to-site", "site-to-site-ipv6", "full-mesh",
+    "net2net", "dual-stack", "host2host", "roadwarriors", "nat", "host-to-host-transport",
+] as const;

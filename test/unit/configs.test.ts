@@ -109,7 +109,7 @@ function wanAccepts(rules: readonly string[], wan: string) {
     return rules.filter((r) => /^-A (INPUT|OUTPUT) /.test(r) && new RegExp(` -[io] ${wan} `).test(r) && r.endsWith("-j ACCEPT"));
 }
 
-const STACKS = ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6"] as const;
+const STACKS = ["dev", "host-to-host", "site-to-site", "site-to-site-ipv6", "host-to-host-transport"] as const;
 
 // ---- per scenario --------------------------------------------------------------------------
 
@@ -436,11 +436,15 @@ describe("configs", () => {
                             dataplane: DATAPLANE_FILE, "strongswan-conf": STRONGSWAN_CONF, "strongswan-conf-kernel": strongswanConfPath("kernel"),
                             "strongswan-conf-libipsec": strongswanConfPath("libipsec"), charon: CHARON, "charon-log": CHARON_LOG, "charon-pid": CHARON_PID, vici: CHARON_VICI,
                         });
-                        expect(of("tunnel"), n.name).to.deep.equal(gatewayTunnels(n, plan).map((t) => [t.tunnel.name, t.initiator ? "initiator" : "responder", t.remote.address, startAction(t)]));
+                        expect(of("tunnel"), n.name).to.deep.equal(gatewayTunnels(n, plan).map((t) => [
+                            t.tunnel.name, t.initiator ? "initiator" : "responder", t.remote.address, startAction(t), t.tunnel.mode,
+                        ]));
+                        expect(of("dataplane"), n.name).to.deep.equal([[plan.dataplane]]);
                         expect(of("tunnel").length).to.be.greaterThan(0);
                     } else {
                         expect(Object.keys(paths).sort(), n.name).to.deep.equal(["log", "ready"]);
                         expect(of("tunnel")).to.deep.equal([]);
+                        expect(of("dataplane")).to.deep.equal([]);
                         expect(of("ike-rule")).to.deep.equal([]);
                     }
                     // Every field one word: the program reads fields split on single spaces.
@@ -477,7 +481,8 @@ describe("configs", () => {
                 const positions = order.map((s) => body.indexOf(s));
                 expect(positions.every((p) => p > 0), order.filter((_, i) => positions[i] <= 0).join(", ")).to.equal(true);
                 expect(positions).to.deep.equal([...positions].sort((x, y) => x - y));
-                expect(body).to.include("kernel | libipsec) DATAPLANE=$VNETLAB_DATAPLANE");
+                // The lab's setting, unless the environment overrides it.
+                expect(body).to.include('if [ -n "${VNETLAB_DATAPLANE:-}" ]; then wanted=$VNETLAB_DATAPLANE by=VNETLAB_DATAPLANE; fi');
                 // Refused (111) while charon binds but does not yet listen: tried again, any other failure stops the node.
                 expect(body).to.include('[ "$rc" -eq 111 ] || break');
                 expect(body).to.include('[ "$rc" -eq 0 ] || die "swanctl --load-all exited $rc"');

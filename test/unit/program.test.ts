@@ -3,8 +3,31 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordingMocks, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
 import { MANIFEST_FORMAT, LabManifest, NodeRow, TunnelRow } from "../../plan/summary";
+import { DataplaneUnavailableError } from "../../plan/dataplane";
+import { HOST_ESP_ENV } from "../../engine/preflight";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
+
+type Outputs = { nodes: pulumi.Output<NodeRow[]>; tunnels: pulumi.Output<TunnelRow[]>; manifest: pulumi.Output<LabManifest> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the program, as the Pulumi CLI loads it
+const program = () => (require("../../index") as () => Promise<Outputs>)();
+
+/** Runs the program for a stack's lab under fresh mocks; the host's ESP answered by HOST_ESP_ENV, never by Docker. */
+async function runProgram(stack: string, hostEsp: string | undefined, mocks = new RecordingMocks()): Promise<{ mocks: RecordingMocks; outputs?: Outputs; error?: unknown }> {
+    pulumi.runtime.setMocks(mocks, "vnetlab", stack, false);
+    pulumi.runtime.setAllConfig({ "vnetlab:lab": JSON.stringify(stackLab(stack)) }, []);
+    const saved = process.env[HOST_ESP_ENV];
+    if (hostEsp === undefined) delete process.env[HOST_ESP_ENV];
+    else process.env[HOST_ESP_ENV] = hostEsp;
+    try {
+        return { mocks, outputs: await program() };
+    } catch (error) {
+        return { mocks, error };
+    } finally {
+        if (saved === undefined) delete process.env[HOST_ESP_ENV];
+        else process.env[HOST_ESP_ENV] = saved;
+    }
+}
 
 describe("index.ts, the Pulumi program", function () {
     this.timeout(30000);
@@ -16,9 +39,8 @@ describe("index.ts, the Pulumi program", function () {
             { "vnetlab:lab": JSON.stringify(stackLab("dev")), "vnetlab:psk-a-s": "from-config-0123456789" },
             ["vnetlab:psk-a-s"],
         );
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs on import, as under the Pulumi CLI
-        const program = require("../../index") as { nodes: pulumi.Output<NodeRow[]>; tunnels: pulumi.Output<TunnelRow[]>; manifest: pulumi.Output<LabManifest> };
-        const [nodes, tunnels, manifest] = await Promise.all([promiseOf(program.nodes), promiseOf(program.tunnels), promiseOf(program.manifest)]);
+        const outputs = await program();
+        const [nodes, tunnels, manifest] = await Promise.all([promiseOf(outputs.nodes), promiseOf(outputs.tunnels), promiseOf(outputs.manifest)]);
 
         expect(nodes.map((n) => [n.node, n.role, n.container])).to.deep.equal([
             ["router", "router", "vnetlab-dev-router"],
@@ -32,7 +54,7 @@ describe("index.ts, the Pulumi program", function () {
         expect(tunnels).to.deep.equal([{
             tunnel: "a-s", type: "site-to-site", between: "gateway-a 172.31.10.2 <-> gateway-s 172.31.20.2",
             trafficSelectors: "10.10.0.0/24 <-> 10.20.0.0/24", ike: "aes256gcm16-prfsha384-ecp384", esp: "aes256gcm16-ecp384",
-            auth: "psk", startAction: "start",
+            auth: "psk", startAction: "start", mode: "tunnel",
         }]);
         expect(manifest.format).to.equal(MANIFEST_FORMAT);
         expect(manifest.plan.name).to.equal("vnetlab-dev");
@@ -43,5 +65,52 @@ describe("index.ts, the Pulumi program", function () {
         expect(isSecret(gw.uploads)).to.equal(true);
         expect(JSON.stringify(gw.uploads.value)).to.include(Buffer.from("from-config-0123456789").toString("base64"));
         expect(JSON.stringify([nodes, tunnels, manifest])).to.not.include("from-config-0123456789");
+    });
+
+    it("refuses a transport-mode lab before registering anything when the Docker host's kernel has no ESP", async () => {
+        const { mocks, error } = await runProgram("host-to-host-transport", "no");
+        expect(error).to.be.instanceOf(DataplaneUnavailableError);
+        expect((error as Error).message).to.equal([
+            "lab vnetlab-host-to-host-transport cannot run on this Docker host; nothing was created:",
+            "  tunnel a-b needs transport mode (vnetlab:lab.tunnels.a-b.mode);",
+            `  this Docker host's kernel has no IPsec ESP (${HOST_ESP_ENV}=no says so, the Docker host was not asked);`,
+            "  strongSwan's userspace dataplane (kernel-libipsec), the only one such a host can run, supports tunnel mode only.",
+            "Use mode: tunnel for a-b, or run the lab on a Docker host whose kernel has IPsec ESP (a usual Linux host, Docker Desktop).",
+        ].join("\n"));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(mocks.resources, "nothing may be registered").to.deep.equal([]);
+    });
+
+    it("deploys the transport-mode lab where the kernel has ESP, its tunnel in transport mode", async () => {
+        const { mocks, outputs, error } = await runProgram("host-to-host-transport", "yes");
+        expect(error).to.equal(undefined);
+        expect(await promiseOf(outputs!.tunnels)).to.deep.equal([{
+            tunnel: "a-b", type: "host-to-host", between: "host-a 172.31.61.10 <-> host-b 172.31.62.20",
+            trafficSelectors: "172.31.61.10/32 <-> 172.31.62.20/32", ike: "aes256gcm16-prfsha384-ecp384", esp: "aes256gcm16-ecp384",
+            auth: "pubkey", startAction: "start", mode: "transport",
+        }]);
+        expect(mocks.containers().map((c) => c.name).sort()).to.deep.equal(["host-a", "host-b", "router"]);
+    });
+
+    it("asks nothing of the host for a lab every dataplane carries, and refuses a malformed answer", async () => {
+        // With the switch unset and no Docker engine to reach, a tunnel-mode lab still deploys: it never asks.
+        const dockerHost = process.env.DOCKER_HOST;
+        process.env.DOCKER_HOST = "unix:///nonexistent/vnetlab-test.sock";
+        try {
+            const plain = await runProgram("host-to-host", undefined);
+            expect(plain.error).to.equal(undefined);
+            await promiseOf(plain.outputs!.manifest);
+            expect(plain.mocks.containers().length).to.be.greaterThan(0);
+            // A transport lab with the switch unset does ask, so it fails here, registering nothing.
+            const asked = await runProgram("host-to-host-transport", undefined);
+            expect(String(asked.error)).to.include("/nonexistent/vnetlab-test.sock");
+            expect(asked.mocks.resources).to.deep.equal([]);
+        } finally {
+            if (dockerHost === undefined) delete process.env.DOCKER_HOST;
+            else process.env.DOCKER_HOST = dockerHost;
+        }
+        const { mocks, error } = await runProgram("host-to-host-transport", "maybe");
+        expect((error as Error).message).to.equal(`${HOST_ESP_ENV} must be yes or no (or unset, to ask the Docker host), not "maybe"`);
+        expect(mocks.resources).to.deep.equal([]);
     });
 });

@@ -69,7 +69,8 @@ case "$*" in
     "-o -4 addr show") cat "$FAKE/ipv4" ;;
     "-4 route show default") cat "$FAKE/default4" 2>/dev/null || true ;;
     "-6 route show default" | "-6 -o addr show scope global tentative") ;;
-    "xfrm state add"*) exit 1 ;;
+    # A kernel without ESP (this project's machines), unless FAKE_ESP=yes.
+    "xfrm state add"*) [ "$FAKE_ESP" = yes ] && exit 0; echo "RTNETLINK answers: Protocol not supported" >&2; exit 1 ;;
     "link show dev "*) exit 1 ;;
     "-6 -o addr show dev "*" scope link") cat "$FAKE/link-local-$6" 2>/dev/null || true ;;
     "link set dev "*" name "*) sed -i -E "s/^([0-9]+: )$4(@[^ ]*)? /\1$6 /" "$FAKE/ipv4" ;;
@@ -191,13 +192,91 @@ signal.pause()
             const log = run.out();
             expect(log).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ vnetlab\[gateway-a\] starting gateway-a \(gateway\)$/m);
             expect(log).to.include("vnetlab[gateway-a] dataplane=libipsec (the kernel refuses an ESP SA: userspace kernel-libipsec)\n");
-            expect(log).to.include("vnetlab[gateway-a] tunnel a-s: initiator toward 172.30.30.30, start_action=trap\n");
+            expect(log).to.include("vnetlab[gateway-a] tunnel a-s: initiator toward 172.30.30.30, start_action=trap, mode=tunnel\n");
             expect(fs.readFileSync(path.join(run.dir, "run/dataplane"), "utf8")).to.equal("libipsec\n");
             expect(fs.readlinkSync(path.join(run.dir, "run/strongswan-conf"))).to.equal(path.join(run.dir, "run/strongswan-conf-libipsec"));
             expect(fs.existsSync(path.join(run.dir, "run/ready"))).to.equal(true);
             expect(fs.readFileSync(path.join(run.dir, "run/log"), "utf8")).to.equal(log.split("\n").filter((l) => / vnetlab\[/.test(l)).join("\n") + "\n");
             // Up, the program has handed over to a small watcher of charon; SIGTERM ends both (tini -e 143 makes it exit 0).
             expect(await stop(run)).to.equal("SIGTERM");
+        });
+
+        const transportPlan = () => planOf("host-to-host-transport");
+        const gatewayAddresses = (plan: LabPlan, name: string) =>
+            nodeOf(plan, name).interfaces.map((i, n) => addrLine(n + 2, `eth${n}`, `${i.docker.ipv4}/24`)).join("");
+
+        it("runs a transport tunnel on the kernel's dataplane when the kernel takes an ESP SA", async function () {
+            this.timeout(20000);
+            const plan = transportPlan();
+            const run = start(plan, "host-a", { ipv4: gatewayAddresses(plan, "host-a"), env: { FAKE_ESP: "yes" } });
+            await until(run, /\] ready\n/);
+            const log = run.out();
+            expect(log).to.include("vnetlab[host-a] dataplane=kernel (the kernel takes an ESP SA)\n");
+            expect(log).to.include("vnetlab[host-a] tunnel a-b: initiator toward 172.31.62.20, start_action=trap|start, mode=transport\n");
+            expect(fs.readlinkSync(path.join(run.dir, "run/strongswan-conf"))).to.equal(path.join(run.dir, "run/strongswan-conf-kernel"));
+            // The test SA went away again, and no rule for the userspace dataplane was made.
+            expect(run.calls()).to.include("ip xfrm state delete src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x7e57ab1e");
+            expect(run.calls().filter((c) => c.startsWith("ip -4 rule"))).to.deep.equal([]);
+            expect(await stop(run)).to.equal("SIGTERM");
+        });
+
+        it("fails a transport tunnel on the userspace dataplane with one FAILED line that says why, before charon starts", async function () {
+            this.timeout(20000);
+            const plan = transportPlan();
+            const refused = start(plan, "host-a", { ipv4: gatewayAddresses(plan, "host-a") });
+            expect(await refused.done).to.equal(1);
+            const failed = refused.out().split("\n").filter((l) => l.includes("] FAILED:"));
+            expect(failed.map((l) => l.replace(/^\S+ /, "")), refused.out()).to.deep.equal([
+                "vnetlab[host-a] FAILED: tunnel(s) a-b need transport mode, but this gateway runs strongSwan's userspace dataplane " +
+                "(kernel-libipsec) because the kernel refuses an ESP SA (RTNETLINK answers: Protocol not supported), and kernel-libipsec implements " +
+                "tunnel mode only; use mode: tunnel, or a host whose kernel has IPsec ESP",
+            ]);
+            expect(refused.calls()).to.not.include("charon");
+            expect(refused.out()).to.not.include("] ready");
+
+            // Forced by the environment, the same guard holds.
+            const forced = start(plan, "host-b", { ipv4: gatewayAddresses(plan, "host-b"), env: { FAKE_ESP: "yes", VNETLAB_DATAPLANE: "libipsec" } });
+            expect(await forced.done).to.equal(1);
+            expect(forced.out()).to.match(/vnetlab\[host-b\] FAILED: tunnel\(s\) a-b need transport mode, .* because VNETLAB_DATAPLANE sets it, /);
+        });
+
+        it("takes the dataplane from the lab's setting, and fails a forced kernel dataplane the kernel cannot carry", async function () {
+            this.timeout(20000);
+            const plan = planOf("dev");
+            const edit = (dataplane: string) => (conf: string) => conf.replace(/^dataplane auto$/m, `dataplane ${dataplane}`);
+            const libipsec = start(plan, "gateway-a", { ipv4: gatewayAddresses(plan, "gateway-a"), env: { FAKE_ESP: "yes" }, edit: edit("libipsec") });
+            await until(libipsec, /\] ready\n/);
+            expect(libipsec.out()).to.include("vnetlab[gateway-a] dataplane=libipsec (set by the lab's dataplane setting)\n");
+            expect(libipsec.calls().some((c) => c.startsWith("ip xfrm")), "no probe when the lab chose").to.equal(false);
+            expect(await stop(libipsec)).to.equal("SIGTERM");
+
+            const kernel = start(plan, "gateway-a", { ipv4: gatewayAddresses(plan, "gateway-a"), edit: edit("kernel") });
+            expect(await kernel.done).to.equal(1);
+            expect(kernel.out()).to.match(/vnetlab\[gateway-a\] FAILED: dataplane kernel \(set by the lab's dataplane setting\), but the kernel refuses an ESP SA \(RTNETLINK answers: Protocol not supported\): this host's kernel has no IPsec ESP; /);
+            expect(kernel.calls()).to.not.include("charon");
+
+            const missing = start(plan, "gateway-a", { ipv4: "", edit: (c) => c.replace(/^dataplane auto\n/m, "") });
+            expect(await missing.done).to.equal(1);
+            expect(missing.out()).to.match(/FAILED: .*node\.conf: no dataplane record \(auto, kernel or libipsec\)\n$/);
+        });
+
+        it("answers --probe-esp with the kernel's verdict on a test ESP SA and nothing else", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-probe-"));
+            dirs.push(dir);
+            fs.mkdirSync(path.join(dir, "bin"));
+            fs.writeFileSync(path.join(dir, "bin/ip"), FAKE_IP, { mode: 0o755 });
+            const probe = (env: Record<string, string>) => {
+                fs.writeFileSync(path.join(dir, "calls"), "");
+                const r = spawnSync("bash", [PROGRAM, "--probe-esp"], { encoding: "utf8", env: { PATH: `${dir}/bin:${process.env.PATH}`, FAKE: dir, ...env } });
+                return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n") };
+            };
+            const no = probe({});
+            expect(no).to.deep.include({ status: 0, stdout: "esp no RTNETLINK answers: Protocol not supported\n", stderr: "" });
+            expect(no.calls).to.have.length(1);
+            expect(no.calls[0]).to.match(/^ip xfrm state add src 192\.0\.2\.1 dst 192\.0\.2\.2 proto esp /);
+            const yes = probe({ FAKE_ESP: "yes" });
+            expect(yes).to.deep.include({ status: 0, stdout: "esp yes\n", stderr: "" });
+            expect(yes.calls[1]).to.equal("ip xfrm state delete src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x7e57ab1e");
         });
 
         it("once up, reports the end of its one long-running process as a failure and exits 1", async function () {
@@ -297,7 +376,7 @@ signal.pause()
 
             const wrong = start(plan, "client-a1", { ipv4: "", edit: (c) => c.replace(/^format .*$/m, "format vnetlab.node-conf/0") });
             expect(await wrong.done).to.equal(1);
-            expect(wrong.out()).to.include("format vnetlab.node-conf/0, this program reads vnetlab.node-conf/1");
+            expect(wrong.out()).to.include("format vnetlab.node-conf/0, this program reads vnetlab.node-conf/2");
             expect(execFileSync("bash", ["-n", PROGRAM]).toString()).to.equal("");
         });
     });

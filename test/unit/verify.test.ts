@@ -5,6 +5,11 @@ import { formatTable, summary } from "../../verify/report";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import { loadStackLab } from "../../model/stack-file";
+import type Docker from "dockerode";
+import type { LabPlan } from "../../plan/types";
+import type { ExecResult } from "../../verify/exec";
+import type { Outcome } from "../../verify/checks/context";
+import { runSaChecks } from "../../verify/checks/sa";
 
 // Captured from `swanctl --list-sas --raw` on the dev lab's gateway-a (strongSwan 6.0.1).
 const RAW = "list-sa event {a-s {uniqueid=1 version=2 state=ESTABLISHED local-host=172.31.10.2 local-port=4500 local-id=172.31.10.2 " +
@@ -16,14 +21,43 @@ const RAW = "list-sa event {a-s {uniqueid=1 version=2 state=ESTABLISHED local-ho
 
 const planOf = (stack: string) => planLab(parseLab(loadStackLab(stack), stack), stack);
 
+/** The SA check of `gateway`'s end of `tunnel`, against a canned `swanctl --list-sas --raw`. */
+async function saCheck(plan: LabPlan, tunnel: string, gateway: string, raw: string): Promise<Omit<Outcome, "seconds">> {
+    const outcomes: Outcome[] = [];
+    const ctx = {
+        plan, docker: undefined as unknown as Docker, timeoutSeconds: 5, containerOf: (n: string) => n,
+        exec: async (): Promise<ExecResult> => ({ exitCode: 0, stdout: raw, stderr: "" }),
+    };
+    await runSaChecks([{ kind: "sa", id: "sa", tunnel, gateway }], ctx, (_, o) => outcomes.push(o));
+    const { expected, observed, pass } = outcomes[0];
+    return { expected, observed, pass };
+}
+
 describe("verify", () => {
+    it("expects the tunnel's mode in the CHILD SA: transport where configured, never transport where not", async () => {
+        const transport = planOf("host-to-host-transport");
+        const raw = (mode: string) => RAW.replace("mode=TUNNEL", `mode=${mode}`)
+            .replace("local-ts=[10.10.0.0/24] remote-ts=[10.20.0.0/24]", "local-ts=[172.31.61.10/32] remote-ts=[172.31.62.20/32]");
+        const expected = "IKE ESTABLISHED AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384; CHILD INSTALLED TRANSPORT AES_GCM_16-256 172.31.61.10/32 === 172.31.62.20/32";
+        expect(await saCheck(transport, "a-b", "host-a", raw("TRANSPORT"))).to.deep.equal({ expected, observed: expected, pass: true });
+        expect(await saCheck(transport, "a-b", "host-a", raw("TUNNEL"))).to.deep.equal({
+            expected, observed: expected.replace("TRANSPORT", "TUNNEL"), pass: false,
+        });
+        // Tunnel mode as before: the listing's mode stays out of the report, a transport SA fails.
+        const dev = planOf("dev");
+        expect(await saCheck(dev, "a-s", "gateway-a", RAW)).to.deep.include({
+            observed: "IKE ESTABLISHED AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384; CHILD INSTALLED AES_GCM_16-256 10.10.0.0/24 === 10.20.0.0/24", pass: true,
+        });
+        expect(await saCheck(dev, "a-s", "gateway-a", RAW.replace("mode=TUNNEL", "mode=TRANSPORT"))).to.deep.include({ pass: false });
+    });
+
     it("reads IKE and CHILD SAs from swanctl's raw listing", () => {
         expect(parseRawSas(RAW)).to.deep.equal({
             ike: {
                 state: "ESTABLISHED", algorithms: ["AES_GCM_16-256", "PRF_HMAC_SHA2_384", "ECP_384"],
                 localHost: "172.31.10.2", localPort: 4500, remoteHost: "172.31.20.2", remotePort: 4500, localVips: [],
             },
-            children: [{ state: "INSTALLED", algorithms: ["AES_GCM_16-256"], localTs: ["10.10.0.0/24"], remoteTs: ["10.20.0.0/24"] }],
+            children: [{ state: "INSTALLED", mode: "TUNNEL", algorithms: ["AES_GCM_16-256"], localTs: ["10.10.0.0/24"], remoteTs: ["10.20.0.0/24"] }],
         });
         // A road warrior's listing names the virtual IPs it was given.
         const withVips = RAW.replace("local-host=", "local-vips=[10.3.0.1 fd00:3::1] local-host=");

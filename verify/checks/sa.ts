@@ -36,16 +36,20 @@ export const runSaChecks: RunKind<SaSpec> = async (specs, ctx, done) => {
         const far = tunnel.ends.find((e) => e.gateway !== s.gateway)!;
         const ike = expectedAlgorithms(tunnel.ike, "ike");
         const esp = expectedAlgorithms(tunnel.esp, "esp");
-        const expected = `IKE ESTABLISHED ${ike.join("/")}; CHILD INSTALLED ${esp.join("/")} ${describe(near)} === ${describe(far)}`;
+        // Named only for transport: charon falls back to tunnel mode when the peer does not agree, which would otherwise pass unseen.
+        const transport = tunnel.mode === "transport";
+        const expected = `IKE ESTABLISHED ${ike.join("/")}; CHILD INSTALLED${transport ? " TRANSPORT" : ""} ${esp.join("/")} ${describe(near)} === ${describe(far)}`;
         done(s, await bounded(ctx.timeoutSeconds, expected, async () => {
             const r = await ctx.exec(s.gateway, ["swanctl", "--list-sas", "--ike", s.tunnel, "--raw"]);
             const sa = parseRawSas(r.stdout);
             if (!sa) return { expected, observed: r.exitCode === 0 ? "no IKE SA" : `swanctl exit ${r.exitCode}: ${r.stderr.trim()}`, pass: false };
             const child = sa.children.find((c) => c.state === "INSTALLED") ?? sa.children[0];
             const observed = `IKE ${sa.ike.state} ${sa.ike.algorithms.join("/")}; ` +
-                (child ? `CHILD ${child.state} ${child.algorithms.join("/")} ${child.localTs.join(",")} === ${child.remoteTs.join(",")}` : "no CHILD SA");
+                (child ? `CHILD ${child.state}${child.mode === "TRANSPORT" || transport ? ` ${child.mode ?? "(no mode)"}` : ""} ${child.algorithms.join("/")} ` +
+                    `${child.localTs.join(",")} === ${child.remoteTs.join(",")}` : "no CHILD SA");
             const pass = sa.ike.state === "ESTABLISHED" && ike.every((a) => sa.ike.algorithms.includes(a)) &&
                 child !== undefined && child.state === "INSTALLED" && esp.every((a) => child.algorithms.includes(a)) &&
+                (transport ? child.mode === "TRANSPORT" : child.mode !== "TRANSPORT") &&
                 selectorsMatch(child.localTs, near) && selectorsMatch(child.remoteTs, far);
             return { expected, observed, pass };
         }));

@@ -1,0 +1,98 @@
+// Before a lab is made: can this Docker host's kernel carry the IPsec the lab
+// needs (plan/dataplane.ts)? Without ESP in the kernel, a transport-mode lab
+// would come up, negotiate IKE and then fail every CHILD SA; refusing first
+// leaves nothing half made. Labs that need nothing of the kernel ask nothing.
+//
+// The answer comes from the node image's own start program,
+// `vnetlab-start --probe-esp`, in a throwaway container: the kernel that
+// matters is the Docker host's (on Docker Desktop a VM's, not this machine's),
+// and the gateways decide their dataplane with that same probe. The container
+// has NET_ADMIN only (a test SA in its own network namespace, deleted at once),
+// no network, no devices, and is removed whatever happens.
+import * as crypto from "crypto";
+import Docker from "dockerode";
+import { START_SCRIPT } from "../configs/paths";
+import { nodeImageArgs } from "../components/lab";
+import { PROJECT_DIR } from "../model/stack-file";
+import { DataplaneUnavailableError, HostEsp, kernelIpsecNeeds } from "../plan/dataplane";
+import type { LabPlan } from "../plan/types";
+import { buildImage } from "./docker-engine";
+import { demuxDockerFrames } from "./logs";
+
+/**
+ * Answers the question without Docker: "yes" or "no". For the Pulumi
+ * program's unit tests, which run under mocks with no engine to ask, and for
+ * a host the program cannot reach Docker from; the gateways still probe for
+ * themselves at start. Unset, the preflight asks the Docker host.
+ */
+export const HOST_ESP_ENV = "VNETLAB_HOST_ESP";
+
+export interface PreflightOptions {
+    readonly docker?: Docker;
+    /** The engine's own lines (the image build, the probe), for debugging. */
+    readonly log?: (line: string) => void;
+    readonly onBuildLine?: (line: string) => void;
+    /** The environment to read HOST_ESP_ENV from. */
+    readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The start program's answer on the Docker host's kernel, from a throwaway container of `imageId`. */
+export async function probeHostEsp(
+    docker: Docker, imageId: string, lab: Pick<LabPlan, "name" | "stack">, log: (line: string) => void = () => undefined,
+): Promise<HostEsp> {
+    const container = await docker.createContainer({
+        // Named and labelled after the lab, so that a leftover is recognisable as the lab's.
+        name: `${lab.name}-preflight-${crypto.randomBytes(3).toString("hex")}`,
+        Image: imageId,
+        Cmd: [START_SCRIPT, "--probe-esp"],
+        Labels: { "vnetlab.lab": lab.name, "vnetlab.stack": lab.stack, "vnetlab.role": "preflight" },
+        HostConfig: { CapAdd: ["NET_ADMIN"], NetworkMode: "none", Privileged: false },
+    });
+    try {
+        await container.start();
+        const { StatusCode: status } = (await container.wait()) as { StatusCode: number };
+        const raw = await container.logs({ stdout: true, stderr: true, follow: false });
+        const { stdout, stderr } = demuxDockerFrames(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+        log(`preflight: vnetlab-start --probe-esp exited ${status}: ${stdout.trim()}${stderr.trim() ? ` (stderr: ${stderr.trim()})` : ""}`);
+        const answer = /^esp (yes|no)(?: (.*))?$/.exec(stdout.trim());
+        if (status !== 0 || !answer) {
+            throw new Error(`the ESP probe (vnetlab-start --probe-esp in a throwaway container of ${imageId.slice(0, 19)}) gave no answer: exit ${status}, ${JSON.stringify(`${stdout}${stderr}`.trim())}`);
+        }
+        return answer[1] === "yes"
+            ? { esp: true, detail: "a test ESP SA was accepted" }
+            : { esp: false, detail: `a test ESP SA in a throwaway container was refused: ${answer[2] ?? "no reason given"}` };
+    } finally {
+        await container.remove({ force: true }).catch((e: unknown) => {
+            if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+        });
+    }
+}
+
+/** What HOST_ESP_ENV says, or undefined when the host is to be asked. */
+function hostEspFromEnv(env: NodeJS.ProcessEnv): HostEsp | undefined {
+    const value = env[HOST_ESP_ENV];
+    if (value === undefined || value === "") return undefined;
+    if (value === "yes") return { esp: true, detail: `${HOST_ESP_ENV}=yes` };
+    if (value === "no") return { esp: false, detail: `${HOST_ESP_ENV}=no says so, the Docker host was not asked` };
+    throw new Error(`${HOST_ESP_ENV} must be yes or no (or unset, to ask the Docker host), not "${value}"`);
+}
+
+/**
+ * Throws DataplaneUnavailableError if the lab needs the kernel's IPsec and the
+ * Docker host's kernel has no ESP. Builds the node image first (from the
+ * build cache, usually) when it has to ask.
+ */
+export async function checkDataplane(plan: LabPlan, options: PreflightOptions = {}): Promise<void> {
+    const needs = kernelIpsecNeeds(plan);
+    if (!needs) return;
+    const log = options.log ?? (() => undefined);
+    let host = hostEspFromEnv(options.env ?? process.env);
+    if (!host) {
+        const docker = options.docker ?? new Docker();
+        const image = await buildImage(docker, "preflight", nodeImageArgs(plan.image), {
+            cwd: PROJECT_DIR, log, ...(options.onBuildLine ? { onBuildLine: options.onBuildLine } : {}),
+        });
+        host = await probeHostEsp(docker, image.id, plan, log);
+    }
+    if (!host.esp) throw new DataplaneUnavailableError(plan.name, needs, host);
+}
