@@ -76,12 +76,33 @@ for (const stack of STACKS) {
             expect(failures(results, "service")).to.deep.equal([]);
         });
 
-        it("shows only ESP between the gateways on the router's wire", () => {
+        it("shows only ESP between the gateways on the wire (the router's, or the responder's outside)", () => {
             expect(failures(results, "wire")).to.deep.equal([]);
         });
 
         it("blocks what must not work: router and other sites from clients, the gateways' ISP side", () => {
             expect(failures(results, "probe")).to.deep.equal([]);
+        });
+
+        if (stack === "nat") {
+            it("proves each path crossed the NAT router: the responder meets the initiator at moon's address and another port", () => {
+                expect(results.filter((r) => r.kind === "nat").map((r) => r.id)).to.deep.equal([
+                    "tunnel venus-sun: crosses NAT router moon", "tunnel alice: crosses NAT router moon",
+                ]);
+                expect(failures(results, "nat")).to.deep.equal([]);
+            });
+        }
+
+        if (stack === "roadwarriors") {
+            it("hands carol and dave virtual IPs out of moon's pools, and alice sees their requests come from them", () => {
+                const vip = results.filter((r) => r.kind === "service");
+                expect(vip).to.have.length(3);
+                for (const r of vip) expect(r.observed).to.match(/peer=(10\.3\.0\.\d+|fd00:0*3:.*); virtual IP /);
+            });
+        }
+
+        it("passes every check, whatever its kind", () => {
+            expect(failures(results)).to.deep.equal([]);
         });
 
         if (stack === "dev") {
