@@ -123,32 +123,48 @@ describe("topology: dual-stack, inner families apart from the outer one", () => 
         expect(conf).to.include("remote_addrs = 172.31.51.2");
     });
 
-    it("carries c's IPv6-only LAN over IPv4 ISP links", () => {
-        const t = tunnel("c-a");
-        expect(t.ends.map((e) => [e.address, e.trafficSelectors])).to.deep.equal([
+    it("gives c and a two tunnels, one per outer family, each carrying the other family inside", () => {
+        expect(tunnel("c-a")).to.include({ ipVersion: 4 });
+        expect(tunnel("c-a").ends.map((e) => [e.address, e.trafficSelectors])).to.deep.equal([
             ["172.31.53.2", ["fd00:50:3::/64"]],
             ["172.31.51.2", ["fd00:50:1::/64"]],
         ]);
-        // The TUN device needs IPv6 although the gateway's outside has none.
+        expect(tunnel("c-a6")).to.include({ ipVersion: 6 });
+        expect(tunnel("c-a6").ends.map((e) => [e.address, e.trafficSelectors])).to.deep.equal([
+            ["fd00:31:53::2", ["10.50.3.0/24"]],
+            ["fd00:31:51::2", ["10.50.1.0/24"]],
+        ]);
+        // Two IKE connections on gateway-c, one per outer address, and firewall peers of both families.
+        const conf = renderSwanctlConf(node(plan, "gateway-c"), plan);
+        expect(conf).to.include("remote_addrs = 172.31.51.2").and.include("remote_addrs = fd00:31:51::2");
+        expect(node(plan, "gateway-c").gateway!.peers).to.deep.equal([{ family: "ipv4", address: "172.31.51.2" }, { family: "ipv6", address: "fd00:31:51::2" }]);
         expect(renderNodeConf(node(plan, "gateway-c"), plan).split("\n")).to.include("ipsec-ipv6");
-        expect(node(plan, "gateway-c").interfaces.find((i) => i.name === "isp")!.addresses).to.not.have.property("ipv6");
+    });
+
+    it("gives b's TUN device IPv6 although b's outside has none", () => {
+        expect(renderNodeConf(node(plan, "gateway-b"), plan).split("\n")).to.include("ipsec-ipv6");
+        expect(node(plan, "gateway-b").interfaces.find((i) => i.name === "isp")!.addresses).to.not.have.property("ipv6");
     });
 
     it("masquerades each family except towards the selectors of that family", () => {
         const rules = node(plan, "gateway-a").gateway!.masquerade;
-        expect(rules.map((r) => [r.family, r.except])).to.deep.equal([["ipv4", ["10.50.2.0/24"]]]);
-        // a's outside is IPv4 only, so its IPv6 LAN has no masquerade to except from.
+        expect(rules.map((r) => [r.family, r.except])).to.deep.equal([
+            ["ipv4", ["10.50.2.0/24", "10.50.3.0/24"]],
+            ["ipv6", ["fd00:50:2::/64", "fd00:50:3::/64"]],
+        ]);
+        // b's outside is IPv4 only, so its IPv6 LAN has no masquerade to except from.
         expect(node(plan, "gateway-b").gateway!.masquerade.map((r) => [r.family, r.except])).to.deep.equal([["ipv4", ["10.50.1.0/24"]]]);
     });
 
     it("serves every family each tunnel carries, and proves each on the wire", () => {
         expect(plan.services[0].consumers.map((c) => `${c.site} ${c.tunnel} ${c.address}`)).to.deep.equal([
-            "b b-a 10.50.1.2", "b b-a fd00:50:1::2", "c c-a fd00:50:1::2",
+            "b b-a 10.50.1.2", "b b-a fd00:50:1::2", "c c-a fd00:50:1::2", "c c-a6 10.50.1.2",
         ]);
         expect(deriveChecks(plan).filter((c) => c.kind === "wire").map((c) => c.id)).to.deep.equal([
             "tunnel b-a: only ESP on the wire (IPv4 inside)",
             "tunnel b-a: only ESP on the wire (IPv6 inside)",
             "tunnel c-a: only ESP on the wire (IPv6 inside)",
+            "tunnel c-a6: only ESP on the wire (IPv4 inside)",
         ]);
     });
 });

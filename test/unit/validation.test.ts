@@ -450,7 +450,7 @@ const RULES: Rule[] = [
     {
         rule: "an inner family a site has no LAN of",
         stack: "dual-stack",
-        change: (l) => { l.tunnels["c-a"].inner = [4, 6]; },
+        change: (l) => { delete l.tunnels["c-a6"]; delete l.sites.c.lan.ipv4; l.tunnels["c-a"].inner = [4, 6]; },
         path: "vnetlab:lab.tunnels.c-a.inner",
         message: /an IPv4 site-to-site tunnel needs an ipv4 LAN in site "c"/,
     },
