@@ -69,7 +69,8 @@ function nodeLabel(node: NodePlan): string {
         ...Object.values(i.addresses).map((a) => `${i.name} ${a.address}/${a.prefixLength}`),
         ...i.extraAddresses.map((a) => `service ${a.address}/${a.prefixLength}`),
     ]);
-    const instances = node.instances.map((s) => `${s.label} :${s.port}`);
+    const pools = Object.values(node.gateway?.pools ?? {}).map((p) => `pool ${p}`);
+    const instances = [...pools, ...node.instances.map((s) => `${s.label} :${s.port}`)];
     const title = node.role === "router" ? `${node.name} (Internet)` : node.name;
     return `<<b>${html(title)}</b>${[...lines, ...instances].map((l) => `<br/><font point-size="10">${html(l)}</font>`).join("")}>`;
 }
