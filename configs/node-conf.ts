@@ -22,7 +22,7 @@
 //   dataplane <auto|kernel|libipsec> the lab's dataplane setting
 //   ike-rule <pref> <source> <udp sport>          libipsec only (see below)
 //   tunnel <name> <initiator|responder> <remote address> <start_action> <tunnel|transport>
-//   dial <tunnel>                    initiate it, retrying, before ready (a road warrior)
+//   dial <tunnel>                    initiate it, retrying, before ready (a road warrior's, one started at boot)
 //   instance <service> <port> <label>             step 6
 import type { LabPlan, NodePlan } from "../plan/types";
 import { renderFirewall } from "./firewall";
@@ -30,7 +30,7 @@ import {
     CHARON, CHARON_LOG, CHARON_PID, CHARON_VICI, DATAPLANE_FILE, FAILED_MESSAGE, FIREWALL_FILES, LIBIPSEC_TUN, READY_FILE, READY_MESSAGE,
     START_LOG, STRONGSWAN_CONF, UPLINK_INTERFACE, strongswanConfPath,
 } from "./paths";
-import { gatewayTunnels, runsIke, startAction } from "./swanctl";
+import { dials, gatewayTunnels, runsIke, startAction } from "./swanctl";
 import { reachableAt, tunnelFamilies } from "../plan/tunnel";
 import { fileText } from "./text";
 
@@ -131,8 +131,8 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
         for (const t of tunnels) {
             records.push(["tunnel", t.tunnel.name, t.initiator ? "initiator" : "responder", reachableAt(t.remote), startAction(t), t.tunnel.mode]);
         }
-        // A road warrior connects before it is ready, retrying while its gateway still starts.
-        for (const t of tunnels.filter((x) => x.local.virtualIp)) records.push(["dial", t.tunnel.name]);
+        // Connected before the node says ready, retrying while the peer still starts.
+        for (const t of tunnels.filter(dials)) records.push(["dial", t.tunnel.name]);
     }
     for (const i of node.instances) records.push(["instance", i.service, i.port, i.label]);
     return records;

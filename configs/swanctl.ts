@@ -27,19 +27,26 @@ export function gatewayTunnels(node: NodePlan, lab: LabPlan): GatewayTunnel[] {
 }
 
 /**
- * What charon does with the CHILD SA once loaded. The initiator follows the
- * tunnel; "start" also traps, because the peer may not have loaded its
- * config yet when the initiator first tries (it answers NO_PROPOSAL_CHOSEN,
- * which charon does not retry), and then the first packet brings the tunnel
- * up. The responder never starts, but traps when the tunnel traps, so traffic
- * from its side also brings the tunnel up.
+ * What charon does with the CHILD SA once loaded. An initiator traps, so that
+ * traffic brings the tunnel up (again); a tunnel that starts at boot is
+ * dialled by the start program (see dials), not by charon's start_action:
+ * a peer that has not loaded its config yet answers NO_PROPOSAL_CHOSEN, which
+ * charon does not retry, and one whose charon does not listen yet drops the
+ * request, which charon retransmits only after 4 s, while the first packets
+ * wait on that half-open SA. The responder never starts, but traps when the
+ * tunnel traps, so traffic from its side also brings the tunnel up.
  */
-export function startAction(t: GatewayTunnel): "trap" | "trap|start" | "none" {
-    // A road warrior has no address to trap from before it has its virtual IP:
-    // its start program dials (see dialing), and the gateway waits to be called.
+export function startAction(t: GatewayTunnel): "trap" | "none" {
+    // A road warrior has no address to trap from before it has its virtual IP,
+    // and the gateway waits to be called.
     if (t.tunnel.type === "road-warrior") return "none";
-    if (t.initiator) return t.tunnel.startAction === "start" ? "trap|start" : "trap";
+    if (t.initiator) return "trap";
     return t.tunnel.startAction === "trap" ? "trap" : "none";
+}
+
+/** The tunnels a node's start program brings up before the node is ready: a road warrior's, and those started at boot. */
+export function dials(t: GatewayTunnel): boolean {
+    return t.local.virtualIp === true || (t.initiator && t.tunnel.startAction === "start");
 }
 
 /** Swanctl's pool name for a family's virtual IPs on a gateway. */

@@ -256,10 +256,12 @@ describe("configs", () => {
     describe("dev", () => {
         const plan = planOf("dev");
 
-        it("starts the tunnel at once on the initiator, trapping should the peer not be ready, and only responds on the other end", () => {
+        it("dials the tunnel from the initiator's start program before it is ready, traps there for later, and only responds on the other end", () => {
             const child = (gw: string) => at(parseSettings(file(filesOf(plan, gw), SWANCTL_CONF)), "connections", "a-s", "children", "a-s");
-            expect(child("gateway-a").start_action).to.equal("trap|start");
+            expect(child("gateway-a").start_action).to.equal("trap");
             expect(child("gateway-s").start_action).to.equal("none");
+            expect(recordsOf(plan, "gateway-a", "dial")).to.deep.equal([["dial", "a-s"]]);
+            expect(recordsOf(plan, "gateway-s", "dial")).to.deep.equal([]);
         });
 
         it("runs the planned service instances on the server and waits for their ports", () => {

@@ -106,7 +106,13 @@ signal.pause()
             for (const tool of ["iptables-restore", "ip6tables-restore"]) write(tool, LOGGING(tool));
             // The services run until they are stopped (the real one listens; the test listens for it).
             write("vnetlab-service", `${LOGGING("vnetlab-service")}exec sleep infinity\n`);
-            write("swanctl", `${LOGGING("swanctl")}echo "loaded connection 'x'"\n`);
+            // --initiate fails the first FAKE_DIAL_FAILURES times, as while the peer still starts.
+            write("swanctl", `${LOGGING("swanctl")}case "$1" in
+    --initiate) n=$(cat "$FAKE/dials" 2>/dev/null || echo 0); echo $((n + 1)) >"$FAKE/dials"
+        if [ "$n" -lt "\${FAKE_DIAL_FAILURES:-0}" ]; then echo "[IKE] initiating IKE_SA"; echo "initiate failed: establishing CHILD_SA failed" >&2; exit 1; fi ;;
+    *) echo "loaded connection 'x'" ;;
+esac
+`);
             write("charon", FAKE_CHARON);
             fs.writeFileSync(path.join(dir, "ipv4"), options.ipv4);
             if (options.default4) fs.writeFileSync(path.join(dir, "default4"), options.default4);
@@ -205,6 +211,25 @@ signal.pause()
         const gatewayAddresses = (plan: LabPlan, name: string) =>
             nodeOf(plan, name).interfaces.map((i, n) => addrLine(n + 2, `eth${n}`, `${i.docker.ipv4}/24`)).join("");
 
+        it("dials a road warrior's tunnel before ready, dropping each half-open attempt, until its gateway answers", async function () {
+            this.timeout(20000);
+            const plan = planOf("roadwarriors");
+            const run = start(plan, "carol", { ipv4: gatewayAddresses(plan, "carol"), env: { FAKE_DIAL_FAILURES: "2" } });
+            await until(run, /\] ready\n/);
+            const log = run.out();
+            expect(log).to.include("vnetlab[carol] tunnel carol: attempt 1 failed (exit 1): initiate failed: establishing CHILD_SA failed\n");
+            expect(log).to.include("vnetlab[carol] tunnel carol: dialled (attempt 3)\n");
+            expect(log.indexOf("dialled")).to.be.lessThan(log.indexOf("] ready\n"));
+            const swanctl = run.calls().filter((c) => c.startsWith("swanctl"));
+            expect(swanctl).to.deep.equal([
+                "swanctl --load-all --noprompt",
+                "swanctl --initiate --child carol --timeout 1", "swanctl --terminate --ike carol --force --timeout 1",
+                "swanctl --initiate --child carol --timeout 1", "swanctl --terminate --ike carol --force --timeout 1",
+                "swanctl --initiate --child carol --timeout 1",
+            ]);
+            expect(await stop(run)).to.equal("SIGTERM");
+        });
+
         it("runs a transport tunnel on the kernel's dataplane when the kernel takes an ESP SA", async function () {
             this.timeout(20000);
             const plan = transportPlan();
@@ -212,7 +237,8 @@ signal.pause()
             await until(run, /\] ready\n/);
             const log = run.out();
             expect(log).to.include("vnetlab[host-a] dataplane=kernel (the kernel takes an ESP SA)\n");
-            expect(log).to.include("vnetlab[host-a] tunnel a-b: initiator toward 172.31.62.20, start_action=trap|start, mode=transport\n");
+            expect(log).to.include("vnetlab[host-a] tunnel a-b: initiator toward 172.31.62.20, start_action=trap, mode=transport\n");
+            expect(log).to.include("vnetlab[host-a] tunnel a-b: dialled (attempt 1)\n");
             expect(fs.readlinkSync(path.join(run.dir, "run/strongswan-conf"))).to.equal(path.join(run.dir, "run/strongswan-conf-kernel"));
             // The test SA went away again, and no rule for the userspace dataplane was made.
             expect(run.calls()).to.include("ip xfrm state delete src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x7e57ab1e");
