@@ -16,6 +16,7 @@
 //   interface <lab name> <Docker's IPv4/prefix> <Docker's IPv6/prefix|-> <lab IPv4/len|-> <lab IPv6/len|->
 //   address <interface> <family> <cidr>          further lab addresses (a service address)
 //   route <family> <destination> <via> <interface>
+//   forget-connections               a NAT router: drop conntrack entries made before its rules applied
 //   uplink <name>                    the router's opt-in leg, renamed to <name>
 //   ipsec <libipsec TUN device>      the node runs charon (step 5)
 //   ipsec-ipv6                       a tunnel carries IPv6, outside or inside
@@ -108,6 +109,8 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
         for (const extra of i.extraAddresses) records.push(["address", i.name, extra.family, `${extra.address}/${extra.prefixLength}`]);
     }
     for (const r of node.routes) records.push(["route", r.family, r.destination, r.via, r.interface]);
+    // What a NAT router forwarded before its rules could match went out untranslated: see image/vnetlab-start.
+    if (node.natRouter) records.push(["forget-connections"]);
     if (node.uplink) records.push(["uplink", UPLINK_INTERFACE]);
     if (runsIke(node)) {
         const tunnels = gatewayTunnels(node, lab);

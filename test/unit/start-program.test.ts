@@ -103,7 +103,7 @@ signal.pause()
             fs.mkdirSync(bin);
             const write = (file: string, text: string, mode = 0o755) => fs.writeFileSync(path.join(bin, file), text, { mode });
             write("ip", FAKE_IP);
-            for (const tool of ["iptables-restore", "ip6tables-restore"]) write(tool, LOGGING(tool));
+            for (const tool of ["iptables-restore", "ip6tables-restore", "conntrack"]) write(tool, LOGGING(tool));
             // The services run until they are stopped (the real one listens; the test listens for it).
             write("vnetlab-service", `${LOGGING("vnetlab-service")}exec sleep infinity\n`);
             // --initiate fails the first FAKE_DIAL_FAILURES times, as while the peer still starts.
@@ -227,6 +227,19 @@ esac
                 "swanctl --initiate --child carol --timeout 1", "swanctl --terminate --ike carol --force --timeout 1",
                 "swanctl --initiate --child carol --timeout 1",
             ]);
+            expect(await stop(run)).to.equal("SIGTERM");
+        });
+
+        it("makes a NAT router forget what it forwarded before its masquerade rules could match, before it is ready", async function () {
+            this.timeout(20000);
+            const plan = planOf("nat");
+            const run = start(plan, "moon", { ipv4: gatewayAddresses(plan, "moon") });
+            await until(run, /\] ready\n/);
+            const calls = run.calls();
+            expect(calls).to.include("conntrack -F");
+            // After the interfaces carry the names the rules match, and after its routes.
+            expect(calls.indexOf("conntrack -F")).to.be.greaterThan(calls.findIndex((c) => c.startsWith("ip link set dev") && c.endsWith("name outside")));
+            expect(calls.indexOf("conntrack -F")).to.equal(calls.length - 1);
             expect(await stop(run)).to.equal("SIGTERM");
         });
 
