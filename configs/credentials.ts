@@ -1,6 +1,6 @@
 // A gateway's share of the lab PKI, as files where swanctl loads them.
 import { CREDENTIAL_PATHS } from "./paths";
-import type { NodeFile } from "./index";
+import type { NodeFile } from "./node-file";
 
 export interface GatewayCredentials {
     readonly rootCaPem: string;

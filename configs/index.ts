@@ -9,14 +9,9 @@ import { DATAPLANES, FIREWALL_FILES, NODE_CONF, NODE_JSON, SECRETS_CONF, SWANCTL
 import { renderStrongswanConf } from "./strongswan";
 import { renderSecretsConf, renderSwanctlConf, runsIke } from "./swanctl";
 import { fileText } from "./text";
+import type { NodeFile } from "./node-file";
 
-export interface NodeFile {
-    /** Absolute path inside the container. */
-    readonly path: string;
-    readonly content: string;
-    /** Octal permission bits, e.g. "0755". */
-    readonly mode: string;
-}
+export type { NodeFile } from "./node-file";
 
 export * from "./paths";
 export { renderFirewall } from "./firewall";
