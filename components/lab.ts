@@ -66,16 +66,12 @@ export class Lab extends pulumi.ComponentResource {
         const sites = siteNames.map(
             (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks, pki: pki?.gateways, sharedNetworks: shared }, { parent: this }),
         );
-        const routerNode = plan.nodes.find((n) => n.role === "router");
         const allNetworks: Record<string, pulumi.Output<string>> = { ...shared, ...Object.assign({}, ...sites.map((s) => s.networks)) };
-        const router = routerNode
-            ? new Router("router", {
-                lab: plan, image: imageRef,
-                networks: Object.fromEntries(routerNode.interfaces.map((i) => [i.segment, allNetworks[i.segment]])),
-            }, { parent: this })
-            : undefined;
-
         const networksOf = (node: NodePlan) => Object.fromEntries(node.interfaces.map((i) => [i.segment, allNetworks[i.segment]]));
+        const routerNode = plan.nodes.find((n) => n.role === "router");
+        const router = routerNode
+            ? new Router("router", { lab: plan, node: routerNode, image: imageRef, networks: networksOf(routerNode) }, { parent: this })
+            : undefined;
         const natRouters = plan.nodes.filter((n) => n.role === "nat").map((node) =>
             new NatRouter(node.name, { lab: plan, node, image: imageRef, networks: networksOf(node) }, { parent: this }));
         const roadWarriors = plan.nodes.filter((n) => n.role === "roadwarrior").map((node) =>
