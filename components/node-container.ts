@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { LabPlan, NodePlan } from "../plan/types";
 import { READY_FILE, START_COMMAND, renderNodeFiles, NodeFile } from "../configs";
 import { labLabels } from "./labels";
-import { tunnelFamilies } from "../plan/tunnel";
+import { carriesIpv6 } from "../plan/tunnel";
 
 /** The seed's forwarding and hardening settings, for every node. */
 export const NODE_SYSCTLS: Readonly<Record<string, string>> = {
@@ -26,7 +26,7 @@ export const IPV6_SYSCTLS: Readonly<Record<string, string>> = {
 
 /** IPv6 on a link, or inside a tunnel it ends (a road warrior's IPv6 virtual IP on an IPv4 host). */
 const hasIpv6 = (node: NodePlan, lab: LabPlan) => node.interfaces.some((i) => i.addresses.ipv6 !== undefined) ||
-    lab.tunnels.some((t) => t.ends.some((e) => e.gateway === node.name) && tunnelFamilies(t).includes("ipv6"));
+    lab.tunnels.some((t) => t.ends.some((e) => e.gateway === node.name) && carriesIpv6(t));
 
 /** Loose (2) wins over "all"'s strict 1: the kernel takes the higher of all and the interface. */
 const LOOSE_REVERSE_PATH = { "net.ipv4.conf.all.rp_filter": "2" } as const;

@@ -32,7 +32,7 @@ import {
     START_LOG, STRONGSWAN_CONF, UPLINK_INTERFACE, strongswanConfPath,
 } from "./paths";
 import { dials, gatewayTunnels, runsIke, startAction } from "./swanctl";
-import { reachableAt, tunnelFamilies } from "../plan/tunnel";
+import { carriesIpv6, reachableAt } from "../plan/tunnel";
 import { fileText } from "./text";
 
 /** The one format image/vnetlab-start reads; change both together. */
@@ -125,7 +125,7 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
             ["path", "charon-pid", CHARON_PID],
             ["path", "vici", CHARON_VICI],
         );
-        if (tunnels.some((t) => t.tunnel.ipVersion === 6 || tunnelFamilies(t.tunnel).includes("ipv6"))) records.push(["ipsec-ipv6"]);
+        if (tunnels.some((t) => carriesIpv6(t.tunnel))) records.push(["ipsec-ipv6"]);
         // The program checks each tunnel's mode against the dataplane it ends up
         // with: kernel-libipsec would refuse a transport CHILD SA only once IKE
         // has run, long after the node said ready.

@@ -7,6 +7,11 @@ export function tunnelFamilies(tunnel: Pick<TunnelPlan, "ipVersion" | "inner">):
     return (tunnel.inner ?? [tunnel.ipVersion]).map(familyOf);
 }
 
+/** IPv6 outside or inside: the ends' TUN device then needs IPv6. */
+export function carriesIpv6(tunnel: Pick<TunnelPlan, "ipVersion" | "inner">): boolean {
+    return tunnel.ipVersion === 6 || tunnelFamilies(tunnel).includes("ipv6");
+}
+
 /** The family of a CIDR prefix from the plan (canonical text: only IPv6 has a colon). */
 export const familyOfPrefix = (prefix: string): Family => (prefix.includes(":") ? "ipv6" : "ipv4");
 

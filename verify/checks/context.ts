@@ -2,6 +2,7 @@
 import type Docker from "dockerode";
 import type { LabPlan } from "../../plan/types";
 import type { ExecResult } from "../exec";
+import { NegotiatedSa, parseRawSas } from "../ipsec";
 
 export { eachLimited } from "../exec";
 
@@ -50,3 +51,10 @@ export async function bounded(seconds: number, expected: string, check: () => Pr
 
 export const httpUrl = (address: string, port: number, path: string) => `http://${address.includes(":") ? `[${address}]` : address}:${port}/${path}`;
 
+
+/** A node's IKE SA of one tunnel as `swanctl --list-sas --raw` lists it, with the command's own result for a report. */
+export async function listSa(ctx: CheckContext, node: string, tunnel: string): Promise<{ readonly exec: ExecResult; readonly sa?: NegotiatedSa }> {
+    const exec = await ctx.exec(node, ["swanctl", "--list-sas", "--ike", tunnel, "--raw"]);
+    const sa = parseRawSas(exec.stdout);
+    return sa ? { exec, sa } : { exec };
+}

@@ -4,8 +4,7 @@
 // strongSwan's userspace dataplane fakes a NAT to force UDP encapsulation, so
 // "NAT-T in use" alone would prove nothing here.
 import type { CheckSpec } from "../derive";
-import { parseRawSas } from "../ipsec";
-import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited } from "./context";
+import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited, listSa } from "./context";
 
 export type NatSpec = Extract<CheckSpec, { kind: "nat" }>;
 
@@ -13,8 +12,7 @@ export const runNatChecks: RunKind<NatSpec> = async (specs, ctx, done) => {
     await eachLimited(specs, EXEC_CONCURRENCY, async (s) => {
         const expected = `${s.responder} meets ${s.from} at ${s.natAddress} (NAT router ${s.router}), from a port other than ${s.from}'s own`;
         done(s, await bounded(ctx.timeoutSeconds, expected, async () => {
-            const [near, far] = await Promise.all([s.from, s.responder].map(async (node) =>
-                parseRawSas((await ctx.exec(node, ["swanctl", "--list-sas", "--ike", s.tunnel, "--raw"])).stdout)));
+            const [near, far] = (await Promise.all([s.from, s.responder].map((node) => listSa(ctx, node, s.tunnel)))).map((r) => r.sa);
             if (!near || !far) return { expected, observed: `no IKE SA on ${!near ? s.from : s.responder}`, pass: false };
             const { localHost, localPort } = near.ike;
             const { remoteHost, remotePort } = far.ike;

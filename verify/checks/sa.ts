@@ -1,10 +1,10 @@
 // On each end of a tunnel the IKE SA is ESTABLISHED and the CHILD SA
 // INSTALLED, with the configured algorithms and exactly the planned selectors.
 import type { CheckSpec } from "../derive";
-import { expectedAlgorithms, parseRawSas } from "../ipsec";
-import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited } from "./context";
+import { expectedAlgorithms } from "../ipsec";
+import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited, listSa } from "./context";
 import type { TunnelEnd } from "../../plan/types";
-import { Subnet } from "../../plan/ip";
+import { Subnet, hostPrefix } from "../../plan/ip";
 import { familyOfPrefix } from "../../plan/tunnel";
 
 export type SaSpec = Extract<CheckSpec, { kind: "sa" }>;
@@ -21,8 +21,8 @@ function selectorsMatch(seen: readonly string[], end: TunnelEnd): boolean {
         const family = familyOfPrefix(pool);
         const subnet = Subnet.parse(family, pool);
         return seen.some((ts) => {
-            const [address, length] = ts.split("/");
-            return familyOfPrefix(ts) === family && Number(length) === (family === "ipv4" ? 32 : 128) && subnet.contains(address);
+            const address = ts.split("/")[0];
+            return familyOfPrefix(ts) === family && ts === hostPrefix(family, address) && subnet.contains(address);
         });
     });
 }
@@ -40,8 +40,7 @@ export const runSaChecks: RunKind<SaSpec> = async (specs, ctx, done) => {
         const transport = tunnel.mode === "transport";
         const expected = `IKE ESTABLISHED ${ike.join("/")}; CHILD INSTALLED${transport ? " TRANSPORT" : ""} ${esp.join("/")} ${describe(near)} === ${describe(far)}`;
         done(s, await bounded(ctx.timeoutSeconds, expected, async () => {
-            const r = await ctx.exec(s.gateway, ["swanctl", "--list-sas", "--ike", s.tunnel, "--raw"]);
-            const sa = parseRawSas(r.stdout);
+            const { exec: r, sa } = await listSa(ctx, s.gateway, s.tunnel);
             if (!sa) return { expected, observed: r.exitCode === 0 ? "no IKE SA" : `swanctl exit ${r.exitCode}: ${r.stderr.trim()}`, pass: false };
             const child = sa.children.find((c) => c.state === "INSTALLED") ?? sa.children[0];
             const observed = `IKE ${sa.ike.state} ${sa.ike.algorithms.join("/")}; ` +

@@ -5,9 +5,8 @@
 // Requests run side by side: with trap tunnels they are what brings SAs up
 // (their first SYN waits for the tunnel, so they say nothing of the lab's round trip).
 import type { CheckSpec } from "../derive";
-import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited, httpUrl } from "./context";
+import { EXEC_CONCURRENCY, RunKind, bounded, eachLimited, httpUrl, listSa } from "./context";
 import { Subnet, canonical, isAddress } from "../../plan/ip";
-import { parseRawSas } from "../ipsec";
 
 export type ServiceSpec = Extract<CheckSpec, { kind: "service" }>;
 
@@ -23,13 +22,13 @@ export const runServiceChecks: RunKind<ServiceSpec> = async (specs, ctx, done) =
                 return { expected, observed: r.exitCode === 0 ? body : `curl exit ${r.exitCode}: ${r.stderr.trim()}`, pass: answered };
             }
             // The road warrior's own SA says which address it was given; the server says whom it saw.
-            const sas = parseRawSas((await ctx.exec(s.from, ["swanctl", "--list-sas", "--ike", s.tunnel, "--raw"])).stdout);
+            const { sa } = await listSa(ctx, s.from, s.tunnel);
             const pool = Subnet.parse(s.family, s.virtualIpPool);
-            const vip = sas?.ike.localVips.find((a) => isAddress(s.family, a) && pool.contains(a));
+            const vip = sa?.ike.localVips.find((a) => isAddress(s.family, a) && pool.contains(a));
             const peer = /(?:^|\s)peer=(\S+)/.exec(body)?.[1];
             return {
                 expected,
-                observed: `${body}; virtual IP ${vip ?? `none in ${s.virtualIpPool} (got ${sas?.ike.localVips.join(",") || "none"})`}`,
+                observed: `${body}; virtual IP ${vip ?? `none in ${s.virtualIpPool} (got ${sa?.ike.localVips.join(",") || "none"})`}`,
                 pass: vip !== undefined && peer !== undefined && canonical(s.family, peer) === canonical(s.family, vip),
             };
         }));

@@ -35,6 +35,8 @@ const connectTimeOf = (curlStdout: string): number | undefined => {
 /** Packets still in flight when the last answer arrived (an ACK, a FIN) land in the capture within this. */
 const SETTLE_SECONDS = 0.3;
 
+const pointKey = (point: WireSpec["capture"]) => `${point.node}/${point.interface}`;
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** A tcpdump line names an address followed by ".port", ":" or a space; a longer address must not match. */
 const mentions = (line: string, address: string) => new RegExp(`(^|\\s)${escape(address)}([.:,\\s]|$)`).test(line);
@@ -48,8 +50,7 @@ export const runWireChecks = (connectSeconds: number[]): RunKind<WireSpec> => as
     const started = Date.now();
     const markers = new Map(specs.map((s) => [s, `vnetlab-wire-${crypto.randomBytes(6).toString("hex")}`]));
     const answered = new Map<WireSpec, boolean>();
-    const points = new Map<string, { node: string; interface: string }>();
-    for (const s of specs) points.set(`${s.capture.node}/${s.capture.interface}`, s.capture);
+    const points = new Map(specs.map((s) => [pointKey(s.capture), s.capture]));
 
     // Every capture runs before the first request and stops after the last.
     const captures = await Promise.all([...points.values()].map(async (point) => {
@@ -74,8 +75,7 @@ export const runWireChecks = (connectSeconds: number[]): RunKind<WireSpec> => as
         const read = await ctx.exec(point.node, ["sh", "-c",
             `tcpdump -nn -r ${PCAP} 2>/dev/null; for m in ${[...markers.values()].join(" ")}; do echo "marker $m $(grep -a -c $m ${PCAP})"; done; ` +
             `echo "dropped $(awk '/dropped by kernel/ { print $1 }' ${STATS})"; rm -f ${PCAP} ${STATS}`]);
-        return [`${point.node}/${point.interface}`, {
-            point,
+        return [pointKey(point), {
             capturing,
             lines: read.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("marker ") && !l.startsWith("dropped ")),
             dropped: Number(/^dropped (\d+)$/m.exec(read.stdout)?.[1] ?? 0),
@@ -88,7 +88,7 @@ export const runWireChecks = (connectSeconds: number[]): RunKind<WireSpec> => as
         const [a, b] = s.between;
         const where = s.capture.interface === "any" ? s.capture.node : `${s.capture.node} ${s.capture.interface}`;
         const expected = `ESP between ${a} and ${b}, no plaintext of port ${s.port} (seen on ${where})`;
-        const capture = seen.get(`${s.capture.node}/${s.capture.interface}`)!;
+        const capture = seen.get(pointKey(s.capture))!;
         done(s, await bounded(ctx.timeoutSeconds, expected, async () => {
             if (!capture.capturing) return { expected, observed: `the capture on ${where} did not start`, pass: false };
             const esp = capture.lines.filter((l) => /ESP\(spi=/.test(l) && mentions(l, a) && mentions(l, b)).length;
