@@ -1,6 +1,7 @@
 // Names derived from the config. They live beside the schema because
 // validation must reason about the same names the planner will use.
-import type { LabConfig, SiteConfig, TunnelConfig } from "./schema";
+import type { Addresses, LabConfig, SiteConfig, TunnelConfig } from "./schema";
+import type { ConfigPath } from "./errors";
 
 export function labName(lab: Pick<LabConfig, "name">, stack: string): string {
     return lab.name ?? `vnetlab-${stack}`;
@@ -67,4 +68,38 @@ export function natPath(lab: Pick<LabConfig, "segments">, segment: string): { ro
         current = nat.outside.segment;
     }
     return path;
+}
+
+/** One node's place on a shared segment: its interface there and the address the config asks for (at `path`). */
+export interface SegmentPlace {
+    readonly node: string;
+    readonly interfaceName: string;
+    readonly path: ConfigPath;
+    readonly address?: Addresses;
+}
+
+/**
+ * Who stands on a shared segment, in the order addresses are handed out and
+ * duplicates blamed on the later one: the lab router, the NAT router's inside,
+ * NAT routers' outsides by segment, road warriors by name, gateways by site.
+ */
+export function placesOn(lab: Pick<LabConfig, "router" | "sites" | "segments" | "roadWarriors">, segmentName: string): SegmentPlace[] {
+    const segment = lab.segments[segmentName];
+    const byName = <T>(record: Record<string, T>) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const place = (node: string, interfaceName: string, path: ConfigPath, address: Addresses | undefined): SegmentPlace =>
+        ({ node, interfaceName, path, ...(address !== undefined ? { address } : {}) });
+    return [
+        // The router's interface on a shared segment takes the segment's name.
+        ...(segment.router !== undefined ? [place(lab.router.name, segmentName, ["segments", segmentName, "router"], segment.router)] : []),
+        ...(segment.nat !== undefined ? [place(segment.nat.name, "inside", ["segments", segmentName, "nat", "address"], segment.nat.address)] : []),
+        ...byName(lab.segments)
+            .filter(([, other]) => other.nat?.outside.segment === segmentName)
+            .map(([other, o]) => place(o.nat!.name, "outside", ["segments", other, "nat", "outside", "address"], o.nat!.outside.address)),
+        ...byName(lab.roadWarriors)
+            .filter(([, rw]) => rw.isp.segment === segmentName)
+            .map(([rwName, rw]) => place(rwName, "isp", ["roadWarriors", rwName, "isp", "address"], rw.isp.address)),
+        ...byName(lab.sites)
+            .filter(([, site]) => site.gateway.isp.segment === segmentName && site.gateway.isp.subnet === undefined)
+            .map(([siteName, site]) => place(gatewayName(siteName, site), "isp", ["sites", siteName, "gateway", "isp", "address"], site.gateway.isp.address)),
+    ];
 }

@@ -4,7 +4,7 @@
 import { labSchema, LabConfig, Addresses, Subnets } from "./schema";
 import { ConfigIssue, ConfigPath, LabConfigError } from "./errors";
 import { FAMILIES, Family, Subnet, canonical, familyOf, isAddress } from "../plan/ip";
-import { gatewayName, segmentKeys, containerName, labName, hasRouter, innerVersions, ispSegment, lanSegment, natPath, wanSegment } from "./names";
+import { gatewayName, segmentKeys, containerName, labName, hasRouter, innerVersions, ispSegment, lanSegment, natPath, placesOn, wanSegment } from "./names";
 
 export function parseLab(raw: unknown, stack: string): LabConfig {
     const parsed = labSchema.safeParse(raw ?? {});
@@ -87,7 +87,7 @@ function checkSharedSegments(lab: LabConfig, add: Add): void {
             if (config.router) add([...path], "a segment has one way out: the lab router (router) or a NAT router (nat), not both");
             const outside = config.nat.outside.segment;
             if (outside === segment) add([...path, "outside", "segment"], "a NAT router masquerades to another segment, not its own");
-            else if (!(outside in lab.segments)) add([...path, "outside", "segment"], `unknown segment "${outside}" (known: ${Object.keys(lab.segments).join(", ")})`);
+            else if (!(outside in lab.segments)) add([...path, "outside", "segment"], unknownSegment(lab, outside));
             else if (natPath(lab, segment).some((hop) => hop.outside === segment)) add([...path, "outside", "segment"], "the NAT routers form a loop back to this segment");
         }
     }
@@ -99,13 +99,15 @@ function checkSharedSegments(lab: LabConfig, add: Add): void {
         } else if (subnet !== undefined && segment !== undefined) {
             add([...path, "segment"], "a gateway is on a private link (subnet) or a shared segment, not both");
         } else if (segment !== undefined) {
-            if (!(segment in lab.segments)) {
-                const known = Object.keys(lab.segments);
-                add([...path, "segment"], `unknown segment "${segment}" (${known.length > 0 ? `known: ${known.join(", ")}` : "segments defines none"})`);
-            }
+            if (!(segment in lab.segments)) add([...path, "segment"], unknownSegment(lab, segment));
             if (router !== undefined) add([...path, "router"], `a shared segment's router address is segments.${segment}.router, not set per gateway`);
         }
     }
+}
+
+function unknownSegment(lab: LabConfig, name: string): string {
+    const known = Object.keys(lab.segments);
+    return `unknown segment "${name}" (${known.length > 0 ? `known: ${known.join(", ")}` : "segments defines none"})`;
 }
 
 /** The subnets of a site's outside, whichever kind it is; none while the link itself is invalid. */
@@ -118,19 +120,7 @@ function wanSubnets(lab: LabConfig, site: LabConfig["sites"][string]): Subnets |
 
 function checkAddresses(lab: LabConfig, add: Add): void {
     for (const [segmentName, segment] of Object.entries(lab.segments)) {
-        const members: Member[] = [
-            { path: ["segments", segmentName, "router"], addresses: segment.router },
-            { path: ["segments", segmentName, "nat", "address"], addresses: segment.nat?.address },
-            ...Object.entries(lab.segments)
-                .filter(([, other]) => other.nat?.outside.segment === segmentName)
-                .map(([other, o]) => ({ path: ["segments", other, "nat", "outside", "address"] as ConfigPath, addresses: o.nat!.outside.address })),
-            ...Object.entries(lab.roadWarriors)
-                .filter(([, rw]) => rw.isp.segment === segmentName)
-                .map(([rw, r]) => ({ path: ["roadWarriors", rw, "isp", "address"] as ConfigPath, addresses: r.isp.address })),
-            ...Object.entries(lab.sites)
-                .filter(([, site]) => site.gateway.isp.segment === segmentName && site.gateway.isp.subnet === undefined)
-                .map(([siteName, site]) => ({ path: ["sites", siteName, "gateway", "isp", "address"] as ConfigPath, addresses: site.gateway.isp.address })),
-        ];
+        const members: Member[] = placesOn(lab, segmentName).map((p) => ({ path: p.path, addresses: p.address }));
         checkMembers(segment.subnet, ["segments", segmentName, "subnet"], members, add);
     }
     for (const [siteName, site] of Object.entries(lab.sites)) {
@@ -322,10 +312,7 @@ function checkRoadWarriors(lab: LabConfig, add: Add): void {
         const path: ConfigPath = ["roadWarriors", rwName];
         if (rwName in lab.tunnels) add(path, `"${rwName}" also names a tunnel: a road warrior's tunnel takes its name`);
         const segment = lab.segments[rw.isp.segment];
-        if (!segment) {
-            const known = Object.keys(lab.segments);
-            add([...path, "isp", "segment"], `unknown segment "${rw.isp.segment}" (${known.length > 0 ? `known: ${known.join(", ")}` : "segments defines none"})`);
-        }
+        if (!segment) add([...path, "isp", "segment"], unknownSegment(lab, rw.isp.segment));
         const site = lab.sites[rw.site];
         if (!site) {
             add([...path, "site"], `unknown site "${rw.site}" (known: ${Object.keys(lab.sites).join(", ")})`);

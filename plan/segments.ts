@@ -2,7 +2,7 @@
 // each: what the planner decides first, and every later step looks up.
 import type { LabConfig, SiteConfig, Addresses } from "../model/schema";
 import { LabConfigError, ConfigPath } from "../model/errors";
-import { gatewayName, ispSegment, lanSegment } from "../model/names";
+import { gatewayName, ispSegment, lanSegment, placesOn } from "../model/names";
 import { FAMILIES, Family, Subnet, canonical, carve, formatAddress, addressValue } from "./ip";
 import type { DockerSubnet, PerFamily } from "./types";
 
@@ -86,30 +86,11 @@ export function draftSegments(lab: LabConfig): SegmentDraft[] {
     const drafts: SegmentDraft[] = [];
     const shared = new Map(Object.entries(lab.segments).sort(byKey).map(([segmentName, segment]) => {
         const allocator = new SegmentAddresses(segmentName, parseSubnets(segment.subnet));
-        allocator.reserve(segment.router);
-        allocator.reserve(segment.nat?.address);
-        for (const [, site] of sortedSites(lab)) {
-            if (site.gateway.isp.segment === segmentName) allocator.reserve(site.gateway.isp.address);
-        }
-        for (const [, other] of Object.entries(lab.segments)) {
-            if (other.nat?.outside.segment === segmentName) allocator.reserve(other.nat.outside.address);
-        }
-        for (const [, rw] of Object.entries(lab.roadWarriors)) {
-            if (rw.isp.segment === segmentName) allocator.reserve(rw.isp.address);
-        }
-        const members: Member[] = [];
-        if (segment.router !== undefined) {
-            members.push({
-                node: lab.router.name,
-                // The router's interface on a shared segment takes the segment's name.
-                interfaceName: segmentName,
-                lab: allocator.assign(segment.router, ["segments", segmentName, "router"]),
-                extra: {},
-            });
-        }
-        if (segment.nat !== undefined) {
-            members.push({ node: segment.nat.name, interfaceName: "inside", lab: allocator.assign(segment.nat.address, ["segments", segmentName, "nat", "address"]), extra: {} });
-        }
+        const places = placesOn(lab, segmentName);
+        for (const place of places) allocator.reserve(place.address);
+        const members: Member[] = places.map((place) => ({
+            node: place.node, interfaceName: place.interfaceName, lab: allocator.assign(place.address, place.path), extra: {},
+        }));
         const exit = segment.router !== undefined ? lab.router.name : segment.nat?.name;
         return [segmentName, { key: segmentName, kind: "shared" as const, subnets: allocator.subnets, members, allocator, ...(exit ? { exit } : {}) }];
     }));
@@ -141,11 +122,8 @@ export function draftSegments(lab: LabConfig): SegmentDraft[] {
         if (lanSubnets) drafts.push({ key: lan.key, kind: "lan", site: siteName, subnets: lanSubnets, members: lanMembers, allocator: lan });
 
         const ispPath: ConfigPath = [...sitePath, "gateway", "isp"];
-        const onShared = site.gateway.isp.segment !== undefined ? shared.get(site.gateway.isp.segment)! : undefined;
-        if (onShared) {
-            onShared.members.push({ node: gw, interfaceName: "isp", lab: onShared.allocator.assign(site.gateway.isp.address, [...ispPath, "address"]), extra: {} });
-            continue;
-        }
+        // On a shared segment the gateway has its place there already.
+        if (site.gateway.isp.segment !== undefined) continue;
         const ispSubnets = parseSubnets(site.gateway.isp.subnet!);
         const isp = new SegmentAddresses(ispSegment(siteName), ispSubnets);
         isp.reserve(site.gateway.isp.router);
@@ -164,19 +142,6 @@ export function draftSegments(lab: LabConfig): SegmentDraft[] {
             ],
             allocator: isp,
         });
-    }
-    // NAT routers' outsides and road warriors take the addresses left, by name.
-    for (const [segmentName, segment] of Object.entries(lab.segments).sort(byKey)) {
-        if (!segment.nat) continue;
-        const outside = shared.get(segment.nat.outside.segment)!;
-        outside.members.push({
-            node: segment.nat.name, interfaceName: "outside",
-            lab: outside.allocator.assign(segment.nat.outside.address, ["segments", segmentName, "nat", "outside", "address"]), extra: {},
-        });
-    }
-    for (const [rwName, rw] of Object.entries(lab.roadWarriors).sort(byKey)) {
-        const segment = shared.get(rw.isp.segment)!;
-        segment.members.push({ node: rwName, interfaceName: "isp", lab: segment.allocator.assign(rw.isp.address, ["roadWarriors", rwName, "isp", "address"]), extra: {} });
     }
     return [...drafts, ...shared.values()];
 }
