@@ -63,7 +63,7 @@ describe("stacks under Pulumi mocks", function () {
                     expect(inputs.networksAdvanced.map((n: Json) => [n.name, n.ipv4Address, n.ipv6Address])).to.deep.equal(
                         node.interfaces.map((i) => [networkNames.get(i.segment), i.docker.ipv4, i.docker.ipv6]));
                     expect(inputs.networksAdvanced.map((n: Json) => n.name), "no lab node on Docker's default bridge").to.not.include("bridge");
-                    expect(inputs.healthcheck.tests).to.deep.equal(["CMD", "test", "-f", "/run/vnetlab/ready"]);
+                    expect(inputs.healthcheck, "readiness comes from the start log; a health exec per node per interval loads the host").to.equal(undefined);
                     expect(inputs.labels).to.deep.include({ label: "vnetlab.role", value: node.role });
                     expect(reveal(inputs.uploads).map((u: Json) => reveal(u).file)).to.include("/etc/vnetlab/node.conf");
                     expect(inputs.command).to.deep.equal(["/usr/local/bin/vnetlab-start", "/etc/vnetlab/node.conf"]);
