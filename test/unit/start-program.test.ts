@@ -73,7 +73,11 @@ case "$*" in
     "xfrm state add"*) [ "$FAKE_ESP" = yes ] && exit 0; echo "RTNETLINK answers: Protocol not supported" >&2; exit 1 ;;
     "link show dev "*) exit 1 ;;
     "-6 -o addr show dev "*" scope link") cat "$FAKE/link-local-$6" 2>/dev/null || true ;;
-    "link set dev "*" name "*) sed -i -E "s/^([0-9]+: )$4(@[^ ]*)? /\1$6 /" "$FAKE/ipv4" ;;
+    # A kernel before Linux 6.2 (FAKE_KERNEL=before-6.2) renames only a link that is down.
+    "link set dev "*" down") echo "$4" >>"$FAKE/down" ;;
+    "link set dev "*" name "*)
+        if [ "$FAKE_KERNEL" = before-6.2 ] && ! grep -qx "$4" "$FAKE/down" 2>/dev/null; then echo "RTNETLINK answers: Device or resource busy" >&2; exit 2; fi
+        sed -i -E "s/^([0-9]+: )$4(@[^ ]*)? /\1$6 /" "$FAKE/ipv4" ;;
 esac
 case " $* " in *" $FAKE_FAIL "*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;; esac
 exit 0
@@ -177,9 +181,9 @@ esac
                 `iptables-restore /etc/vnetlab/firewall.v4`,
                 `ip6tables-restore /etc/vnetlab/firewall.v6`,
                 "ip -o -4 addr show",
-                // No IPv6 link-local to keep (an IPv4 lab): the links come up as they are.
-                "ip -6 -o addr show dev eth1 scope link", "ip link set dev eth1 down", "ip link set dev eth1 name lan", "ip link set dev lan up",
-                "ip -6 -o addr show dev eth0 scope link", "ip link set dev eth0 down", "ip link set dev eth0 name isp", "ip link set dev isp up",
+                // Renamed while up, one message each (Linux 6.2 and later): never down and up again.
+                "ip link set dev eth1 name lan",
+                "ip link set dev eth0 name isp",
                 `ip -4 addr del ${lan.docker.ipv4}/24 dev lan`,
                 "ip -4 addr replace 10.1.0.1/16 dev lan",
                 "ip -4 addr replace 10.1.0.99/16 dev lan",
@@ -343,9 +347,8 @@ esac
             await until(run, /\] ready\n/);
             const calls = run.calls();
             const uplink = `eth${router.interfaces.length}`;
-            const at = calls.indexOf(`ip link set dev ${uplink} down`);
-            expect(at, calls.join("\n")).to.be.greaterThan(0);
-            expect(calls.slice(at, at + 3)).to.deep.equal([`ip link set dev ${uplink} down`, `ip link set dev ${uplink} name uplink`, "ip link set dev uplink up"]);
+            expect(calls, calls.join("\n")).to.include(`ip link set dev ${uplink} name uplink`);
+            expect(calls.filter((c) => / (down|up)$/.test(c)), "renamed while up").to.deep.equal([]);
             expect(calls[calls.length - 1]).to.equal("ip -4 route replace default via 172.17.0.1 dev uplink");
             expect(await stop(run)).to.equal("SIGTERM");
         });
@@ -358,11 +361,9 @@ esac
             const run = start(plan, "client-a1", { ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), linkLocal: { eth0: "fe80::42:c6ff:fe12:103/64" } });
             await until(run, /\] ready\n/);
             const calls = run.calls();
-            // The link keeps the link-local address it had, without a second of DAD after the rename.
-            expect(calls.slice(calls.indexOf("ip link set dev eth0 name lan"), calls.indexOf("ip link set dev lan up") + 2)).to.deep.equal([
-                "ip link set dev eth0 name lan", "ip link set dev lan addrgenmode none", "ip link set dev lan up", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
-            ]);
-            expect(calls.slice(calls.indexOf("ip link set dev lan up") + 2)).to.deep.equal([
+            // Renamed while up, the link keeps its link-local address and nothing runs DAD again.
+            expect(calls.slice(calls.indexOf("ip -o -4 addr show") + 1, calls.indexOf("ip link set dev eth0 name lan") + 1)).to.deep.equal(["ip link set dev eth0 name lan"]);
+            expect(calls.slice(calls.indexOf("ip link set dev eth0 name lan") + 1)).to.deep.equal([
                 "ip -4 addr flush dev lan",
                 ...(lan.docker.ipv6 && lan.docker.ipv6 !== lan.addresses.ipv6!.address ? [`ip -6 addr del ${lan.docker.ipv6}/64 dev lan`] : []),
                 "ip -6 addr replace fc00:4300:a::3/64 dev lan nodad",
@@ -371,6 +372,24 @@ esac
                 "ip -6 -o addr show scope global tentative",
                 "ip -6 route replace default via fc00:4300:a::2 dev lan",
             ]);
+            expect(await stop(run)).to.equal("SIGTERM");
+        });
+
+        it("on a kernel before Linux 6.2, which renames only a link that is down, takes the link down and up and keeps its IPv6 link-local address without DAD", async function () {
+            this.timeout(20000);
+            const plan = planOf("site-to-site-ipv6");
+            const lan = nodeOf(plan, "client-a1").interfaces[0];
+            const run = start(plan, "client-a1", {
+                ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), linkLocal: { eth0: "fe80::42:c6ff:fe12:103/64" }, env: { FAKE_KERNEL: "before-6.2" },
+            });
+            await until(run, /\] ready\n/);
+            const calls = run.calls();
+            expect(calls.slice(calls.indexOf("ip -o -4 addr show") + 1, calls.indexOf("ip -4 addr flush dev lan"))).to.deep.equal([
+                "ip link set dev eth0 name lan",
+                "ip -6 -o addr show dev eth0 scope link", "ip link set dev eth0 down", "ip link set dev eth0 name lan",
+                "ip link set dev lan addrgenmode none", "ip link set dev lan up", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
+            ]);
+            expect(run.out()).to.include("vnetlab[client-a1] this kernel renames only a link that is down (before Linux 6.2)\n");
             expect(await stop(run)).to.equal("SIGTERM");
         });
 
