@@ -73,6 +73,7 @@ case "$*" in
     "xfrm state add"*) [ "$FAKE_ESP" = yes ] && exit 0; echo "RTNETLINK answers: Protocol not supported" >&2; exit 1 ;;
     "link show dev "*) exit 1 ;;
     "-6 -o addr show dev "*" scope link") cat "$FAKE/link-local-$6" 2>/dev/null || true ;;
+    "-6 -o addr show scope link tentative") cat "$FAKE/tentative" 2>/dev/null || true ;;
     # A kernel before Linux 6.2 (FAKE_KERNEL=before-6.2) renames only a link that is down.
     "link set dev "*" down") echo "$4" >>"$FAKE/down" ;;
     "link set dev "*" name "*)
@@ -100,6 +101,8 @@ signal.pause()
             ipv4: string; default4?: string; fail?: string; edit?: (conf: string) => string; env?: Record<string, string>;
             /** The IPv6 link-local address per Docker interface name, where the link has one. */
             linkLocal?: Record<string, string>;
+            /** What `ip -6 -o addr show scope link tentative` prints. */
+            tentative?: string;
         }): Started {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-start-"));
             dirs.push(dir);
@@ -120,6 +123,7 @@ esac
             write("charon", FAKE_CHARON);
             fs.writeFileSync(path.join(dir, "ipv4"), options.ipv4);
             if (options.default4) fs.writeFileSync(path.join(dir, "default4"), options.default4);
+            if (options.tentative) fs.writeFileSync(path.join(dir, "tentative"), options.tentative);
             for (const [dev, cidr] of Object.entries(options.linkLocal ?? {})) {
                 fs.writeFileSync(path.join(dir, `link-local-${dev}`), `2: ${dev}    inet6 ${cidr} scope link \\       valid_lft forever preferred_lft forever\n`);
             }
@@ -184,6 +188,7 @@ esac
                 // Renamed while up, one message each (Linux 6.2 and later): never down and up again.
                 "ip link set dev eth1 name lan",
                 "ip link set dev eth0 name isp",
+                "ip -6 -o addr show scope link tentative",
                 `ip -4 addr del ${lan.docker.ipv4}/24 dev lan`,
                 "ip -4 addr replace 10.1.0.1/16 dev lan",
                 "ip -4 addr replace 10.1.0.99/16 dev lan",
@@ -358,12 +363,18 @@ esac
             const plan = planOf("site-to-site-ipv6");
             const client = nodeOf(plan, "client-a1");
             const lan = client.interfaces[0];
-            const run = start(plan, "client-a1", { ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), linkLocal: { eth0: "fe80::42:c6ff:fe12:103/64" } });
+            const run = start(plan, "client-a1", {
+                ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), linkLocal: { eth0: "fe80::42:c6ff:fe12:103/64" },
+                tentative: "2: lan@if7    inet6 fe80::42:c6ff:fe12:103/64 scope link tentative \\       valid_lft forever preferred_lft forever\n",
+            });
             await until(run, /\] ready\n/);
             const calls = run.calls();
-            // Renamed while up, the link keeps its link-local address and nothing runs DAD again.
-            expect(calls.slice(calls.indexOf("ip -o -4 addr show") + 1, calls.indexOf("ip link set dev eth0 name lan") + 1)).to.deep.equal(["ip link set dev eth0 name lan"]);
-            expect(calls.slice(calls.indexOf("ip link set dev eth0 name lan") + 1)).to.deep.equal([
+            // Renamed while up; the link-local address Docker's start left tentative is made usable at once, without DAD.
+            expect(calls.slice(calls.indexOf("ip -o -4 addr show") + 1, calls.indexOf("ip -4 addr flush dev lan"))).to.deep.equal([
+                "ip link set dev eth0 name lan", "ip -6 -o addr show scope link tentative",
+                "ip -6 addr del fe80::42:c6ff:fe12:103/64 dev lan", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
+            ]);
+            expect(calls.slice(calls.indexOf("ip -4 addr flush dev lan"))).to.deep.equal([
                 "ip -4 addr flush dev lan",
                 ...(lan.docker.ipv6 && lan.docker.ipv6 !== lan.addresses.ipv6!.address ? [`ip -6 addr del ${lan.docker.ipv6}/64 dev lan`] : []),
                 "ip -6 addr replace fc00:4300:a::3/64 dev lan nodad",
@@ -388,6 +399,7 @@ esac
                 "ip link set dev eth0 name lan",
                 "ip -6 -o addr show dev eth0 scope link", "ip link set dev eth0 down", "ip link set dev eth0 name lan",
                 "ip link set dev lan addrgenmode none", "ip link set dev lan up", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
+                "ip -6 -o addr show scope link tentative",
             ]);
             expect(run.out()).to.include("vnetlab[client-a1] this kernel renames only a link that is down (before Linux 6.2)\n");
             expect(await stop(run)).to.equal("SIGTERM");
