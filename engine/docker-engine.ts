@@ -671,8 +671,13 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
      */
     private async admitContainer(logical: string, inp: ContainerInputs): Promise<Created> {
         while (this.networksInCreation.size > 0) await Promise.all([...this.networksInCreation]);
-        const made = await this.connectGate.run(inp.networksAdvanced?.length ?? 0, () => this.makeContainer(logical, inp));
-        return this.startGate.run(0, () => this.startContainer(made, inp));
+        const made = await this.connectGate.run(inp.networksAdvanced?.length ?? 0, () => this.unlessClosed(logical, () => this.makeContainer(logical, inp)));
+        return this.startGate.run(0, () => this.unlessClosed(logical, () => this.startContainer(made, inp)));
+    }
+
+    /** Work that waited its turn does not begin once teardown has: a failed lab is removed without first making the rest of it. */
+    private unlessClosed<T>(logical: string, work: () => Promise<T>): Promise<T> {
+        return this.closed ? Promise.reject(new Error(`container ${logical} not created: the engine is tearing down`)) : work();
     }
 
     private async makeContainer(logical: string, inp: ContainerInputs): Promise<{ id: string; name: string; uploads: Buffer | undefined }> {
