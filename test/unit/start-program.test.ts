@@ -72,7 +72,6 @@ case "$*" in
     # A kernel without ESP (this project's machines), unless FAKE_ESP=yes.
     "xfrm state add"*) [ "$FAKE_ESP" = yes ] && exit 0; echo "RTNETLINK answers: Protocol not supported" >&2; exit 1 ;;
     "link show dev "*) exit 1 ;;
-    "-6 -o addr show dev "*" scope link") cat "$FAKE/link-local-$6" 2>/dev/null || true ;;
     "-6 -o addr show scope link tentative") cat "$FAKE/tentative" 2>/dev/null || true ;;
     # A kernel before Linux 6.2 (FAKE_KERNEL=before-6.2) renames only a link that is down.
     "link set dev "*" down") echo "$4" >>"$FAKE/down" ;;
@@ -99,8 +98,6 @@ signal.pause()
         /** Renders the node's config with its paths moved into a scratch directory and starts the program on it. */
         function start(plan: LabPlan, name: string, options: {
             ipv4: string; default4?: string; fail?: string; edit?: (conf: string) => string; env?: Record<string, string>;
-            /** The IPv6 link-local address per Docker interface name, where the link has one. */
-            linkLocal?: Record<string, string>;
             /** What `ip -6 -o addr show scope link tentative` prints. */
             tentative?: string;
         }): Started {
@@ -124,9 +121,6 @@ esac
             fs.writeFileSync(path.join(dir, "ipv4"), options.ipv4);
             if (options.default4) fs.writeFileSync(path.join(dir, "default4"), options.default4);
             if (options.tentative) fs.writeFileSync(path.join(dir, "tentative"), options.tentative);
-            for (const [dev, cidr] of Object.entries(options.linkLocal ?? {})) {
-                fs.writeFileSync(path.join(dir, `link-local-${dev}`), `2: ${dev}    inet6 ${cidr} scope link \\       valid_lft forever preferred_lft forever\n`);
-            }
             // The config is data: its paths point wherever the reader wants them.
             let conf = renderNodeConf(nodeOf(plan, name), plan).replace(/^path (\S+) \/\S*$/gm, (_, key: string) => `path ${key} ${dir}/${key === "charon" ? "bin/charon" : `run/${key}`}`);
             conf = options.edit ? options.edit(conf) : conf;
@@ -358,14 +352,15 @@ esac
             expect(await stop(run)).to.equal("SIGTERM");
         });
 
+        const tentativeLinkLocal = "2: lan@if7    inet6 fe80::42:c6ff:fe12:103/64 scope link tentative \\       valid_lft forever preferred_lft forever\n";
+
         it("re-addresses an IPv6-only client: flushes Docker's IPv4, IPv6 with nodad, waits for DAD, routes by IPv6", async function () {
             this.timeout(20000);
             const plan = planOf("site-to-site-ipv6");
             const client = nodeOf(plan, "client-a1");
             const lan = client.interfaces[0];
             const run = start(plan, "client-a1", {
-                ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), linkLocal: { eth0: "fe80::42:c6ff:fe12:103/64" },
-                tentative: "2: lan@if7    inet6 fe80::42:c6ff:fe12:103/64 scope link tentative \\       valid_lft forever preferred_lft forever\n",
+                ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), tentative: tentativeLinkLocal,
             });
             await until(run, /\] ready\n/);
             const calls = run.calls();
@@ -390,16 +385,17 @@ esac
             this.timeout(20000);
             const plan = planOf("site-to-site-ipv6");
             const lan = nodeOf(plan, "client-a1").interfaces[0];
+            // Up again, the link has made its link-local address anew, tentative.
             const run = start(plan, "client-a1", {
-                ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), linkLocal: { eth0: "fe80::42:c6ff:fe12:103/64" }, env: { FAKE_KERNEL: "before-6.2" },
+                ipv4: addrLine(2, "eth0", `${lan.docker.ipv4}/24`), tentative: tentativeLinkLocal, env: { FAKE_KERNEL: "before-6.2" },
             });
             await until(run, /\] ready\n/);
             const calls = run.calls();
             expect(calls.slice(calls.indexOf("ip -o -4 addr show") + 1, calls.indexOf("ip -4 addr flush dev lan"))).to.deep.equal([
                 "ip link set dev eth0 name lan",
-                "ip -6 -o addr show dev eth0 scope link", "ip link set dev eth0 down", "ip link set dev eth0 name lan",
-                "ip link set dev lan addrgenmode none", "ip link set dev lan up", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
+                "ip link set dev eth0 down", "ip link set dev eth0 name lan", "ip link set dev lan up",
                 "ip -6 -o addr show scope link tentative",
+                "ip -6 addr del fe80::42:c6ff:fe12:103/64 dev lan", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
             ]);
             expect(run.out()).to.include("vnetlab[client-a1] this kernel renames only a link that is down (before Linux 6.2)\n");
             expect(await stop(run)).to.equal("SIGTERM");
