@@ -74,8 +74,8 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         // No healthcheck: readiness is read from the start log (verify/ready.ts),
         // which answers at once. A check is an exec through dockerd, containerd
         // and runc: with a 30 s interval a 100-branch lab ran 185 of them while
-        // it booted (about a seventh of the boot's CPU), and 7 a second for as
-        // long as it stayed up, only to show "healthy" in `docker ps`.
+        // it booted, and 7 a second for as long as it stayed up, only to show
+        // "healthy" in `docker ps`.
         mustRun: true,
         restart: "no",
         destroyGraceSeconds: 10,

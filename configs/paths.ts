@@ -46,7 +46,7 @@ export const CHARON_PID = "/var/run/charon.pid";
 export const START_LOG = "/var/log/vnetlab-start.log";
 
 export const RUN_DIR = "/run/vnetlab";
-/** Written once the node is configured: `docker exec <node> test -f` it tells so without reading the log. */
+/** Written once the node is configured, so that `docker exec <node> test -f` on it answers without reading the log. */
 export const READY_FILE = `${RUN_DIR}/ready`;
 /**
  * The start script logs "<time> vnetlab[<node>] <message>"; these two messages

@@ -66,18 +66,24 @@ export interface DockerMockEngineOptions {
     readonly cwd?: string;
     /** Grace period for stopping containers at teardown (the program's destroyGraceSeconds would make tests slow). Default 1. */
     readonly teardownGraceSeconds?: number;
-    /** Containers being created and connected to their networks at once (see admitContainer). */
-    readonly containersConnectingAtOnce?: number;
-    /** Containers getting their uploads and being started at once. */
-    readonly containersStartingAtOnce?: number;
 }
 
-// Chosen on 2 cores with 100 branches (203 nodes), one boot each, all else
-// alike, while containers still waited for every network: unbounded 68.2 s,
-// 4 and 16 61.0 s, 1 and 16 63.0 s. At 10 branches, five boots each: 4 and
-// 16 6.4 s (median), unbounded 6.6, 2 and 8 6.8, 8 and 8 6.9.
-export const CONTAINERS_CONNECTING_AT_ONCE = 4;
-export const CONTAINERS_STARTING_AT_ONCE = 16;
+/** A container created and connected to its networks, not yet started. */
+interface MadeContainer {
+    readonly id: string;
+    readonly name: string;
+    /** The uploads as one tar, put in before the first start. */
+    readonly uploads: Buffer | undefined;
+}
+
+// Containers being created and connected at once, and getting their uploads
+// and starting at once (see admitContainer). Chosen on 2 cores with 100
+// branches (203 nodes), one boot each, all else alike, while containers still
+// waited for every network: unbounded 68.2 s, 4 and 16 61.0 s, 1 and 16
+// 63.0 s. At 10 branches, five boots each: 4 and 16 6.4 s (median),
+// unbounded 6.6, 2 and 8 6.8, 8 and 8 6.9.
+const CONTAINERS_CONNECTING_AT_ONCE = 4;
+const CONTAINERS_STARTING_AT_ONCE = 16;
 
 /** One resource the engine was asked for, successful or not yet finished. */
 export interface EngineResource {
@@ -277,8 +283,8 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
 
     constructor(private readonly options: DockerMockEngineOptions = {}) {
         this.docker = options.docker ?? new Docker();
-        this.connectGate = new PriorityGate(options.containersConnectingAtOnce ?? CONTAINERS_CONNECTING_AT_ONCE);
-        this.startGate = new PriorityGate(options.containersStartingAtOnce ?? CONTAINERS_STARTING_AT_ONCE);
+        this.connectGate = new PriorityGate(CONTAINERS_CONNECTING_AT_ONCE);
+        this.startGate = new PriorityGate(CONTAINERS_STARTING_AT_ONCE);
         this.cwd = options.cwd ?? process.cwd();
         this.logLine = options.log ?? ((line) => { if (process.env.VNETLAB_DEBUG) process.stderr.write(`${line}\n`); });
     }
@@ -667,6 +673,7 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
      */
     private async admitContainer(logical: string, inp: ContainerInputs): Promise<Created> {
         const made = await this.connectGate.run(inp.networksAdvanced?.length ?? 0, () => this.unlessClosed(logical, () => this.makeContainer(logical, inp)));
+        // Started in the order they finished being made.
         return this.startGate.run(0, () => this.unlessClosed(logical, () => this.startContainer(made, inp)));
     }
 
@@ -675,7 +682,7 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
         return this.closed ? Promise.reject(new Error(`container ${logical} not created: the engine is tearing down`)) : work();
     }
 
-    private async makeContainer(logical: string, inp: ContainerInputs): Promise<{ id: string; name: string; uploads: Buffer | undefined }> {
+    private async makeContainer(logical: string, inp: ContainerInputs): Promise<MadeContainer> {
         rejectUnsupported("docker.Container", inp as Record<string, unknown>, CONTAINER_KEYS as ReadonlySet<string>);
         const name = inp.name ?? autoName(logical);
         if (!inp.image) throw new Error("image is required");
@@ -795,8 +802,7 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
         return { id, name, uploads };
     }
 
-    private async startContainer({ id, name, uploads }: { id: string; name: string; uploads: Buffer | undefined }, inp: ContainerInputs): Promise<Created> {
-
+    private async startContainer({ id, name, uploads }: MadeContainer, inp: ContainerInputs): Promise<Created> {
         if (uploads) {
             // Before the first start, so the command finds its files; Docker creates missing parent directories (0755).
             await this.docker.getContainer(id).putArchive(uploads, { path: "/" })
