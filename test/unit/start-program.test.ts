@@ -17,9 +17,9 @@ import { NODE_CONF, START_COMMAND, START_SCRIPT, renderNodeConf } from "../../co
 const ROOT = path.join(__dirname, "../..");
 const PROGRAM = path.join(ROOT, "image/vnetlab-start");
 
-/** Every shell script of the image and of scripts/, by its shebang. */
+/** Every shell script of the image, of scripts/ and of .ci/, by its shebang. */
 function shellScripts(): string[] {
-    const dirs = ["image", "scripts"].map((d) => path.join(ROOT, d));
+    const dirs = ["image", "scripts", ".ci"].map((d) => path.join(ROOT, d));
     return dirs.flatMap((dir) => fs.readdirSync(dir).map((f) => path.join(dir, f)))
         .filter((f) => fs.statSync(f).isFile() && /^#!\s*\/(usr\/)?bin\/(env\s+)?(ba)?sh\b/.test(fs.readFileSync(f, "utf8").slice(0, 64)));
 }
