@@ -77,6 +77,20 @@ describe("verify table", () => {
         expect(table).to.match(/│ PRF_HMAC_SHA2_384\/(ECP_384;)?\s/);
     });
 
+    it("shows at most 20 lines of a huge observation, the first ones, and says how many more --json has", () => {
+        // A failed check can observe a whole log; cli-table3 took hours over 20 KB like this, with the event loop blocked.
+        const log = Array.from({ length: 5000 }, (_, i) => `line ${i}: charon retransmit 3 of request with message ID 0`).join("\n");
+        const table = formatTable([row("tunnel a-s: SAs on gateway-a", "IKE ESTABLISHED", `${"x".repeat(50000)}\n${log}`, false)], 100);
+        const [, observed] = cellTexts(table).slice(1)[0]!.slice(1);
+        const lines = observed!.split("\n");
+        expect(lines.length).to.be.at.most(20);
+        expect(lines[0]).to.match(/^x+$/);
+        const note = /\.\.\. (\d+) more lines \(all in --json\)$/.exec(observed!.replace(/\s+/g, " "));
+        expect(note, observed).to.not.equal(null);
+        // The log alone is 5000 lines, none of them shown.
+        expect(Number(note![1])).to.be.greaterThan(5000);
+    });
+
     it("is 100 columns wide when the output is no terminal, the terminal's width on one", () => {
         expect(outputWidth({ isTTY: false, columns: 300 })).to.equal(DEFAULT_WIDTH);
         expect(outputWidth({})).to.equal(100);
