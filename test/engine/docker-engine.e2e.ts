@@ -303,6 +303,31 @@ describe("DockerMockEngine failure reports", function () {
     });
 });
 
+describe("DockerMockEngine teardown while containers wait their turn", function () {
+    this.timeout(120_000);
+    const NAMES = Array.from({ length: 12 }, (_, i) => `vnl-e2e-queued-${i}`);
+
+    it("makes none of the containers still queued once teardown has begun, and leaves nothing behind", async function () {
+        const engine = new DockerMockEngine();
+        await purgeByName(engine.docker, { containers: NAMES, networks: [] });
+        await engine.newResource({ type: "docker:index/image:Image", name: "fixture", inputs: { imageName: IMAGE, skipPush: true, build: { context: FIXTURE, network: "host" } }, custom: true });
+        const outcomes = NAMES.map((name) => engine.newResource({
+            type: "docker:index/container:Container", name, custom: true,
+            inputs: { name, image: IMAGE, command: ["sleep", "300"], networkMode: "none" },
+        }).then(() => "created", (e: Error) => e.message));
+        // Teardown begins once the first container exists: a few are made, more than that still wait their turn.
+        const existing = () => engine.docker.listContainers({ all: true, filters: { name: ["vnl-e2e-queued-"] } });
+        while ((await existing()).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+        await engine.destroyAll();
+        const ends = await Promise.all(outcomes);
+        const refused = ends.filter((o) => / not created: the engine is tearing down$/.test(o));
+        expect(refused.length, ends.join("\n")).to.be.at.least(1);
+        expect(ends.filter((o) => o !== "created" && !refused.includes(o)), "other failures").to.deep.equal([]);
+        expect(await engine.leftovers()).to.deep.equal([]);
+        expect((await existing()).map((c) => c.Names[0])).to.deep.equal([]);
+    });
+});
+
 describe("DockerMockEngine helpers (no Docker needed)", function () {
     it("parses durations as Go's time.ParseDuration does", function () {
         expect(parseGoDuration("2s")).to.equal(2e9);
