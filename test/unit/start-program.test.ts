@@ -110,10 +110,12 @@ signal.pause()
             for (const tool of ["iptables-restore", "ip6tables-restore", "conntrack"]) write(tool, LOGGING(tool));
             // The services run until they are stopped (the real one listens; the test listens for it).
             write("vnetlab-service", `${LOGGING("vnetlab-service")}exec sleep infinity\n`);
-            // --initiate fails the first FAKE_DIAL_FAILURES times, as while the peer still starts.
+            // --initiate hears nothing the first FAKE_DIAL_SILENT times (a peer whose charon is not up yet
+            // drops the request), then fails FAKE_DIAL_FAILURES times (one without its config answers NO_PROPOSAL_CHOSEN).
             write("swanctl", `${LOGGING("swanctl")}case "$1" in
     --initiate) n=$(cat "$FAKE/dials" 2>/dev/null || echo 0); echo $((n + 1)) >"$FAKE/dials"
-        if [ "$n" -lt "\${FAKE_DIAL_FAILURES:-0}" ]; then echo "[IKE] initiating IKE_SA"; echo "initiate failed: establishing CHILD_SA failed" >&2; exit 1; fi ;;
+        if [ "$n" -lt "\${FAKE_DIAL_SILENT:-0}" ]; then echo "[IKE] initiating IKE_SA"; exec sleep 5; fi
+        if [ "$n" -lt "$((\${FAKE_DIAL_SILENT:-0} + \${FAKE_DIAL_FAILURES:-0}))" ]; then echo "[IKE] initiating IKE_SA"; echo "initiate failed: establishing CHILD_SA failed" >&2; exit 1; fi ;;
     *) echo "loaded connection 'x'" ;;
 esac
 `);
@@ -230,6 +232,24 @@ esac
                 "swanctl --initiate --child carol --timeout 1", "swanctl --terminate --ike carol --force --timeout 1",
                 "swanctl --initiate --child carol --timeout 1",
             ]);
+            expect(await stop(run)).to.equal("SIGTERM");
+        });
+
+        it("gives up on an attempt that hears nothing after a quarter second at first, and 1 s from the fourth on", async function () {
+            this.timeout(20000);
+            const plan = planOf("roadwarriors");
+            const run = start(plan, "carol", { ipv4: gatewayAddresses(plan, "carol"), env: { FAKE_DIAL_SILENT: "4" } });
+            await until(run, /\] ready\n/);
+            const log = run.out();
+            expect(log.match(/tunnel carol: attempt \d: [^\n]*/g)).to.deep.equal([
+                "tunnel carol: attempt 1: no answer within 0.25 s",
+                "tunnel carol: attempt 2: no answer within 0.25 s",
+                "tunnel carol: attempt 3: no answer within 0.5 s",
+                "tunnel carol: attempt 4: no answer within 1 s",
+            ]);
+            expect(log).to.include("vnetlab[carol] tunnel carol: dialled (attempt 5)\n");
+            // Each silent attempt's half-open IKE SA goes before the next request.
+            expect(run.calls().filter((c) => c.startsWith("swanctl --terminate"))).to.have.length(4);
             expect(await stop(run)).to.equal("SIGTERM");
         });
 
