@@ -107,6 +107,7 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
             interfaces: [inside, outside],
             routes: upstream ? defaultRoutes(upstream.lab, outside.name) : [],
             natRouter: {
+                outside: outside.name,
                 masquerade: FAMILIES.filter((f) => inside.addresses[f] && outside.addresses[f]).map((family) => ({
                     family, source: bySegment.get(segmentName)!.subnets[family]!.toString(), outInterface: outside.name, except: [],
                 })),

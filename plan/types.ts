@@ -119,8 +119,8 @@ export interface NodePlan {
     readonly routes: readonly RoutePlan[];
     /** Gateways and road warriors: the nodes that run IKE. */
     readonly gateway?: GatewayPlan;
-    /** A NAT router: what it masquerades, to ports of its own choosing. */
-    readonly natRouter?: { readonly masquerade: readonly MasqueradeRule[] };
+    /** A NAT router: its interface toward the world, and what it masquerades there, to ports of its own choosing. */
+    readonly natRouter?: { readonly outside: string; readonly masquerade: readonly MasqueradeRule[] };
     /** Router only: the opt-in leg on Docker's default bridge. */
     readonly uplink?: boolean;
     readonly instances: readonly ServiceInstance[];

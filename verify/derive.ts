@@ -107,9 +107,11 @@ const wanOf = (gateway: NodePlan) => gateway.interfaces.find((i) => i.name === g
 function wireCapture(plan: LabPlan, tunnel: TunnelPlan): { node: string; interface: string } | undefined {
     const [a, b] = tunnel.ends.map((e) => plan.nodes.find((n) => n.name === e.gateway)!);
     // Behind a NAT router, the end meets the world on the router's outside.
-    const outside = (node: NodePlan, end: TunnelPlan["ends"][number]) => end.nat
-        ? plan.nodes.find((n) => n.name === end.nat!.router)!.interfaces.find((i) => i.name === "outside")!.segment
-        : wanOf(node)?.segment;
+    const outside = (node: NodePlan, end: TunnelPlan["ends"][number]) => {
+        if (!end.nat) return wanOf(node)?.segment;
+        const router = plan.nodes.find((n) => n.name === end.nat!.router)!;
+        return router.interfaces.find((i) => i.name === router.natRouter!.outside)!.segment;
+    };
     const wanB = wanOf(b);
     const [segmentA, segmentB] = [outside(a, tunnel.ends[0]), outside(b, tunnel.ends[1])];
     if (wanB && segmentA !== undefined && segmentA === segmentB) return { node: b.name, interface: wanB.name };

@@ -213,6 +213,7 @@ describe("topology: NAT traversal", () => {
         expect(moon.interfaces.map((i) => [i.name, i.segment, i.addresses.ipv4?.address])).to.deep.equal([
             ["inside", "home", "10.1.0.1"], ["outside", "internet", "192.168.0.1"],
         ]);
+        expect(moon.natRouter!.outside).to.equal("outside");
         expect(renderFirewall(moon, "ipv4")).to.include("-A POSTROUTING -s 10.1.0.0/16 -o outside -j MASQUERADE --random-fully");
         for (const behind of ["venus", "alice"]) {
             expect(node(plan, behind).routes).to.deep.equal([{ family: "ipv4", destination: "default", via: "10.1.0.1", interface: "isp" }]);
