@@ -31,6 +31,17 @@ describe("CI's watchdog", function () {
         expect(r.out).to.equal("from the command\n");
     });
 
+    it("still stops the command when nobody reads its report any more", () => {
+        const marker = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-watchdog-"));
+        try {
+            spawnSync("sh", ["-c", `'${WATCHDOG}' 1 sh -c 'sleep 300 & echo $! > ${marker}/child; wait' | head -c 1`], { encoding: "utf8", timeout: 60000 });
+            const child = Number(fs.readFileSync(path.join(marker, "child"), "utf8"));
+            expect(running(child), `sleep ${child} still runs`).to.equal(false);
+        } finally {
+            fs.rmSync(marker, { recursive: true, force: true });
+        }
+    });
+
     it("ends a command past its budget with 124, says what ran, and leaves none of its processes behind", () => {
         const marker = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-watchdog-"));
         try {
