@@ -28,7 +28,9 @@ interface Row {
     readonly sites: number;
     readonly nodes: number;
     readonly segments: number;
+    /** The faster of the two floor runs, and both. */
     readonly floorSeconds: number;
+    readonly floorRunsSeconds: readonly number[];
     readonly bootSeconds: number;
     readonly verifySeconds: number;
     readonly checks: { readonly passed: number; readonly total: number };
@@ -65,8 +67,12 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
     // Before the floor, which would otherwise run for a lab the host then refuses.
     await checkDataplane(plan, { docker });
     process.stderr.write(`bench ${lab}: ${plan.nodes.length} nodes, ${plan.segments.length} segments: floor ...`);
-    const floor = await measureFloor(docker, plan, plan.image.name);
-    process.stderr.write(` ${floor.bootSeconds.toFixed(1)} s; boot ...`);
+    // Twice, and the faster counts: a burst of bare Docker calls now and then
+    // stalls for seconds (once 39 s for 53 nodes that took 12 s otherwise),
+    // and a floor that high would flatter the ratio.
+    const floors = [await measureFloor(docker, plan, plan.image.name), await measureFloor(docker, plan, plan.image.name)];
+    const floor = floors.reduce((a, b) => (b.bootSeconds < a.bootSeconds ? b : a));
+    process.stderr.write(` ${floors.map((f) => f.bootSeconds.toFixed(1)).join(" and ")} s; boot ...`);
     const t0 = Date.now();
     const deployed = await deploy(lab, { plan });
     const bootSeconds = since(t0);
@@ -86,7 +92,7 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
             lab, ...(branches !== undefined ? { branches } : {}),
             sites: new Set(plan.nodes.flatMap((n) => (n.site ? [n.site] : []))).size,
             nodes: plan.nodes.length, segments: plan.segments.length,
-            floorSeconds: floor.bootSeconds, bootSeconds, verifySeconds,
+            floorSeconds: floor.bootSeconds, floorRunsSeconds: floors.map((f) => f.bootSeconds), bootSeconds, verifySeconds,
             checks: { passed: results.filter((r) => r.pass).length, total: results.length },
             failed: results.filter((r) => !r.pass).map((r) => `${r.id}: expected ${r.expected}; observed ${r.observed} (${r.seconds.toFixed(1)}s)`),
             deadline, teardownSeconds, floorTeardownSeconds: floor.teardownSeconds, memoryMiB: memory,
