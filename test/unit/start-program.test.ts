@@ -217,11 +217,17 @@ esac
         const gatewayAddresses = (plan: LabPlan, name: string) =>
             nodeOf(plan, name).interfaces.map((i, n) => addrLine(n + 2, `eth${n}`, `${i.docker.ipv4}/24`)).join("");
 
+        /** Road warrior carol of the roadwarriors lab, once ready, with the fake swanctl's dial behaviour set by `env`. */
+        const carolReady = async (env: Record<string, string>) => {
+            const plan = planOf("roadwarriors");
+            const run = start(plan, "carol", { ipv4: gatewayAddresses(plan, "carol"), env });
+            await until(run, /\] ready\n/);
+            return run;
+        };
+
         it("dials a road warrior's tunnel before ready, dropping each half-open attempt, until its gateway answers", async function () {
             this.timeout(20000);
-            const plan = planOf("roadwarriors");
-            const run = start(plan, "carol", { ipv4: gatewayAddresses(plan, "carol"), env: { FAKE_DIAL_FAILURES: "2" } });
-            await until(run, /\] ready\n/);
+            const run = await carolReady({ FAKE_DIAL_FAILURES: "2" });
             const log = run.out();
             expect(log).to.include("vnetlab[carol] tunnel carol: attempt 1 failed (exit 1): initiate failed: establishing CHILD_SA failed\n");
             expect(log).to.include("vnetlab[carol] tunnel carol: dialled (attempt 3)\n");
@@ -238,9 +244,7 @@ esac
 
         it("drops a call that nothing answered within a quarter second, and calls again", async function () {
             this.timeout(20000);
-            const plan = planOf("roadwarriors");
-            const run = start(plan, "carol", { ipv4: gatewayAddresses(plan, "carol"), env: { FAKE_DIAL_SILENT: "3" } });
-            await until(run, /\] ready\n/);
+            const run = await carolReady({ FAKE_DIAL_SILENT: "3" });
             const log = run.out();
             expect(log.match(/tunnel carol: attempt \d: [^\n]*/g)).to.deep.equal([1, 2, 3].map((i) => `tunnel carol: attempt ${i}: no answer within 250 ms`));
             expect(log).to.include("vnetlab[carol] tunnel carol: dialled (attempt 4)\n");
@@ -251,9 +255,7 @@ esac
 
         it("lets a call the gateway answered run to its end, however long it takes", async function () {
             this.timeout(20000);
-            const plan = planOf("roadwarriors");
-            const run = start(plan, "carol", { ipv4: gatewayAddresses(plan, "carol"), env: { FAKE_DIAL_SLOW: "0.8" } });
-            await until(run, /\] ready\n/);
+            const run = await carolReady({ FAKE_DIAL_SLOW: "0.8" });
             expect(run.out()).to.include("vnetlab[carol] tunnel carol: dialled (attempt 1)\n");
             expect(run.calls().filter((c) => c.startsWith("swanctl --terminate"))).to.deep.equal([]);
             expect(await stop(run)).to.equal("SIGTERM");
