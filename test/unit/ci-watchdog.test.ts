@@ -17,6 +17,21 @@ function running(pid: number): boolean {
     }
 }
 
+/**
+ * Runs `run` with a command that starts `sleep 300` in the background and
+ * waits for it, and answers whether that sleep still runs afterwards: it
+ * would if only the command's shell were stopped.
+ */
+function sleepOutlives(run: (command: string) => void): boolean {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-watchdog-"));
+    try {
+        run(`sleep 300 & echo $! > ${dir}/child; wait`);
+        return running(Number(fs.readFileSync(path.join(dir, "child"), "utf8")));
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 function watch(budgetSeconds: number, command: string) {
     const r = spawnSync(WATCHDOG, [String(budgetSeconds), "sh", "-c", command], { encoding: "utf8", timeout: 60000 });
     return { status: r.status, out: r.stdout + r.stderr };
@@ -32,29 +47,18 @@ describe("CI's watchdog", function () {
     });
 
     it("still stops the command when nobody reads its report any more", () => {
-        const marker = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-watchdog-"));
-        try {
-            spawnSync("sh", ["-c", `'${WATCHDOG}' 1 sh -c 'sleep 300 & echo $! > ${marker}/child; wait' | head -c 1`], { encoding: "utf8", timeout: 60000 });
-            const child = Number(fs.readFileSync(path.join(marker, "child"), "utf8"));
-            expect(running(child), `sleep ${child} still runs`).to.equal(false);
-        } finally {
-            fs.rmSync(marker, { recursive: true, force: true });
-        }
+        expect(sleepOutlives((command) => {
+            spawnSync("sh", ["-c", `'${WATCHDOG}' 1 sh -c '${command}' | head -c 1`], { encoding: "utf8", timeout: 60000 });
+        })).to.equal(false);
     });
 
     it("ends a command past its budget with 124, says what ran, and leaves none of its processes behind", () => {
-        const marker = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-watchdog-"));
-        try {
-            // The child would be left running if only the shell were stopped.
-            const r = watch(1, `sleep 300 & echo $! > ${marker}/child; wait`);
+        expect(sleepOutlives((command) => {
+            const r = watch(1, command);
             expect(r.status).to.equal(124);
             expect(r.out).to.match(/=== watchdog: 'sh -c .*' still running after 1 s; what the machine is doing ===/);
             expect(r.out).to.match(/--- the command's processes[^\n]*\n[^]*sleep 300/);
             expect(r.out).to.include("=== watchdog: stopping");
-            const child = Number(fs.readFileSync(path.join(marker, "child"), "utf8"));
-            expect(running(child), `sleep ${child} still runs`).to.equal(false);
-        } finally {
-            fs.rmSync(marker, { recursive: true, force: true });
-        }
+        })).to.equal(false);
     });
 });
