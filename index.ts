@@ -4,7 +4,7 @@ import { deployLabOnHost } from "./components";
 // An async program (Pulumi awaits it; the result's properties are the stack's
 // outputs), so that it can ask the Docker host whether its kernel carries the
 // lab's IPsec before it registers a single resource. Set VNETLAB_HOST_ESP=yes
-// or no to answer that without Docker (engine/preflight.ts).
+// or no to answer that without Docker (host/preflight.ts).
 export = async () => {
     const config = new pulumi.Config("vnetlab");
     const lab = await deployLabOnHost({

@@ -41,7 +41,7 @@ export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainP
 }
 
 export interface Toolchain {
-    /** The folder of the `pulumi` binary to run. */
+    /** The install root: `pulumi` is in its bin/ (the Automation API's PulumiCommand root). */
     readonly root: string;
     readonly kind: "vnetlab" | "system";
     /** The environment for the CLI and everything it starts. */
@@ -74,13 +74,13 @@ export function findToolchain(env: NodeJS.ProcessEnv = process.env): Toolchain {
         if (!fs.existsSync(plugin)) throw new ToolchainError(`the Docker provider ${DOCKER_PROVIDER_VERSION} is not installed (no ${plugin})`);
         if (!passphrase) throw new ToolchainError(`no passphrase for stack secrets (PULUMI_CONFIG_PASSPHRASE unset, no ${paths.passphraseFile})`);
         return {
-            root: paths.bin,
+            root: paths.home,
             kind: "vnetlab",
             env: { ...fixed, ...passphrase, PULUMI_HOME: paths.pulumiHome, PATH: `${paths.bin}${path.delimiter}${env.PATH ?? ""}` },
         };
     }
     const system = onPath("pulumi", env);
-    if (!system) throw new ToolchainError(`no Pulumi CLI (not in ${paths.bin}, not on PATH)`);
+    if (!system || path.basename(system) !== "bin") throw new ToolchainError(`no Pulumi CLI (not in ${paths.bin}, not in a bin/ folder on PATH)`);
     if (!passphrase) throw new ToolchainError("no passphrase for stack secrets: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE");
-    return { root: system, kind: "system", env: { ...fixed, ...passphrase } };
+    return { root: path.dirname(system), kind: "system", env: { ...fixed, ...passphrase } };
 }

@@ -49,11 +49,14 @@ export function positiveSeconds(option: string, text: string | undefined): numbe
     return value;
 }
 
-/** The stacks of the project: one Pulumi.<stack>.yaml each. */
+/** Stack files vnetlab writes itself (.gitignore): generated labs, the tests' and the bench's. */
+const WRITTEN_STACK = /^(hub-and-spoke-\d+|e2e-.+|bench-.+)$/;
+
+/** The stacks of the project: one Pulumi.<stack>.yaml each, not counting those vnetlab wrote. */
 export function knownStacks(dir: string = PROJECT_DIR): string[] {
     return fs.readdirSync(dir)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => s !== undefined)
+        .filter((s): s is string => s !== undefined && !WRITTEN_STACK.test(s))
         .sort();
 }
 

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
-import { PreflightOptions, checkDataplane } from "../engine/preflight";
+import { PreflightOptions, checkDataplane } from "../host/preflight";
+import { dockerMakesMacvlanParents } from "../host/links";
 import { Lab } from "./lab";
 
 export interface LabInputs {
@@ -11,6 +12,8 @@ export interface LabInputs {
     readonly stack: string;
     /** Looks up an optional secret PSK for a tunnel (`vnetlab:psk-<tunnel>`). */
     readonly tunnelSecret?: (tunnel: string) => pulumi.Output<string> | undefined;
+    /** See LabArgs.vethParents; deployLabOnHost asks the host. */
+    readonly vethParents?: boolean;
 }
 
 /**
@@ -25,14 +28,14 @@ export function deployLab(inputs: LabInputs): Lab {
 
 /**
  * deployLab, after asking the Docker host whether its kernel can carry the
- * lab's IPsec (engine/preflight.ts): a lab it cannot carry (transport mode
+ * lab's IPsec (host/preflight.ts): a lab it cannot carry (transport mode
  * without kernel ESP) is refused before anything is registered. The program
  * (index.ts) deploys this way.
  */
 export async function deployLabOnHost(inputs: LabInputs, preflight: PreflightOptions = {}): Promise<Lab> {
     const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
     await checkDataplane(plan, preflight);
-    return register(plan, inputs);
+    return register(plan, { vethParents: !dockerMakesMacvlanParents(), ...inputs });
 }
 
 function register(plan: LabPlan, inputs: LabInputs): Lab {
@@ -41,5 +44,5 @@ function register(plan: LabPlan, inputs: LabInputs): Lab {
         const psk = inputs.tunnelSecret?.(t.name);
         if (psk !== undefined) tunnelSecrets[t.name] = psk;
     }
-    return new Lab(plan.name, { plan, tunnelSecrets });
+    return new Lab(plan.name, { plan, tunnelSecrets, vethParents: inputs.vethParents ?? false });
 }

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
 import type { LabPlan, NodePlan } from "../plan/types";
 import { LabManifest, NodeRow, TunnelRow, manifestOf, nodeRows, tunnelRows } from "../plan/summary";
 import { NatRouter, Router } from "./router";
@@ -7,30 +6,17 @@ import { RoadWarrior } from "./gateway";
 import { Site, segmentNetwork } from "./site";
 import { VpnTunnel } from "./vpn-tunnel";
 import { Pki } from "./pki";
+import { nodeImage } from "./node-image";
 
 export interface LabArgs {
     readonly plan: LabPlan;
     /** PSK overrides by tunnel name (`vnetlab:psk-<tunnel>`); tunnels without one get a generated secret. */
     readonly tunnelSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
-    /** Build context of the node image, relative to the project. */
-    readonly imageContext?: string;
-}
-
-/** Where the node image's Dockerfile and programs are, relative to the project. */
-export const NODE_IMAGE_CONTEXT = "./image";
-
-/** The node image's build, as docker.Image inputs; the dataplane preflight builds the same. */
-export function nodeImageArgs(image: LabPlan["image"], context = NODE_IMAGE_CONTEXT) {
-    return {
-        imageName: image.name,
-        build: { context, dockerfile: `${context}/Dockerfile`, network: image.buildNetwork },
-        skipPush: true,
-    };
-}
-
-/** The node image every container of a lab runs, built from `context` (relative to the project). */
-export function nodeImage(name: string, image: LabPlan["image"], context = NODE_IMAGE_CONTEXT, opts: pulumi.CustomResourceOptions = {}): docker.Image {
-    return new docker.Image(name, nodeImageArgs(image, context), opts);
+    /**
+     * Give each macvlan segment without a configured parent a veth pair of its
+     * own (VethParent), where Docker cannot make one (host/links.ts).
+     */
+    readonly vethParents?: boolean;
 }
 
 /**
@@ -46,8 +32,8 @@ export class Lab extends pulumi.ComponentResource {
     constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vnetlab:index:Lab", name, {}, opts);
         const { plan } = args;
-        // The local image ID: a rebuilt image replaces the nodes, an unchanged one does not.
-        const imageRef = nodeImage(`${name}-node-image`, plan.image, args.imageContext, { parent: this }).repoDigest;
+        const imageRef = nodeImage(`${name}-node-image`, plan.image, { parent: this }).imageId;
+        const vethParents = args.vethParents ?? false;
 
         const psks: Record<string, pulumi.Output<string>> = {};
         for (const t of plan.tunnels) {
@@ -59,12 +45,12 @@ export class Lab extends pulumi.ComponentResource {
         const pki = plan.pki ? new Pki(`${name}-pki`, { pki: plan.pki }, { parent: this }) : undefined;
         // Segments no site owns, which several sites' gateways join.
         const shared: Record<string, pulumi.Output<string>> = Object.fromEntries(
-            plan.segments.filter((s) => s.site === undefined).map((s) => [s.key, segmentNetwork(plan, s, { parent: this }).name]),
+            plan.segments.filter((s) => s.site === undefined).map((s) => [s.key, segmentNetwork(plan, s, vethParents, { parent: this }).name]),
         );
         // From the gateways: a lone host on a shared segment has no segment of its own.
         const siteNames = [...new Set(plan.nodes.flatMap((n) => (n.role === "gateway" && n.site !== undefined ? [n.site] : [])))];
         const sites = siteNames.map(
-            (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks, pki: pki?.gateways, sharedNetworks: shared }, { parent: this }),
+            (site) => new Site(`site-${site}`, { lab: plan, site, image: imageRef, psks, pki: pki?.gateways, sharedNetworks: shared, vethParents }, { parent: this }),
         );
         const allNetworks: Record<string, pulumi.Output<string>> = { ...shared, ...Object.assign({}, ...sites.map((s) => s.networks)) };
         const networksOf = (node: NodePlan) => Object.fromEntries(node.interfaces.map((i) => [i.segment, allNetworks[i.segment]]));

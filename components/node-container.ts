@@ -64,7 +64,9 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         hostname: node.name,
         image: args.image,
         command: [...START_COMMAND],
-        capabilities: { adds: ["NET_ADMIN"] },
+        // Spelled as Docker reads it back: "NET_ADMIN" would differ from the
+        // state after every refresh and replace the container.
+        capabilities: { adds: ["CAP_NET_ADMIN"] },
         privileged: false,
         devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],
         sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node, lab) ? IPV6_SYSCTLS : {}), ...(node.gateway?.looseReversePath ? LOOSE_REVERSE_PATH : {}) },

@@ -5,6 +5,7 @@ import { Gateway } from "./gateway";
 import { nodeContainer } from "./node-container";
 import { labLabels } from "./labels";
 import type { GatewayPki } from "./pki";
+import { VethParent } from "./veth-parent";
 
 export interface SiteArgs {
     readonly lab: LabPlan;
@@ -15,13 +16,18 @@ export interface SiteArgs {
     readonly pki?: Readonly<Record<string, GatewayPki>>;
     /** Docker network name per shared segment, made by the Lab: the site's gateway may join one. */
     readonly sharedNetworks?: Readonly<Record<string, pulumi.Output<string>>>;
+    /** See LabArgs.vethParents. */
+    readonly vethParents: boolean;
 }
 
-export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, opts: pulumi.CustomResourceOptions): docker.Network {
+/** A segment's Docker network, and the veth pair that parents it where the host needs one. */
+export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: boolean, opts: pulumi.CustomResourceOptions): docker.Network {
+    const parent: pulumi.Input<string> | undefined = segment.parent
+        ?? (vethParents && segment.driver === "macvlan" ? new VethParent(`${segment.key}-parent`, segment.networkName, opts).name : undefined);
     return new docker.Network(segment.key, {
         name: segment.networkName,
         driver: segment.driver,
-        options: segment.parent ? { parent: segment.parent } : {},
+        options: parent !== undefined ? { parent } : {},
         // Lab segments never route to the host or beyond; the router's uplink is the one opt-in exit.
         internal: true,
         ipv6: segment.docker.ipv6 !== undefined,
@@ -43,7 +49,7 @@ export class Site extends pulumi.ComponentResource {
         this.networks = Object.fromEntries(
             lab.segments
                 .filter((s) => s.site === site)
-                .map((s) => [s.key, segmentNetwork(lab, s, { parent: this }).name]),
+                .map((s) => [s.key, segmentNetwork(lab, s, args.vethParents, { parent: this }).name]),
         );
         const nodes = lab.nodes.filter((n) => n.site === site);
         const gatewayNode = nodes.find((n) => n.role === "gateway")!;

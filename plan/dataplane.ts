@@ -2,7 +2,7 @@
 // host lacks it. Transport mode and a forced kernel dataplane need IPsec ESP
 // in the kernel (xfrm); a kernel without it leaves strongSwan's userspace
 // kernel-libipsec, which implements tunnel mode only. Pure: the question to
-// the host is engine/preflight.ts's, the start program guards the same rule.
+// the host is host/preflight.ts's, the start program guards the same rule.
 import { formatPath } from "../model/errors";
 import type { LabPlan } from "./types";
 

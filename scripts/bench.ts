@@ -1,6 +1,7 @@
-// Boot, verify, teardown and memory of labs on the local Docker engine, each
-// against the floor of bare Docker for the same nodes and segments, measured
-// in the same run:
+// Boot, verify, teardown and memory of labs on the local Docker engine with
+// the real Pulumi engine (automation/lab.ts), each against the floor of bare
+// Docker for the same nodes and segments, measured in the same run, and what
+// Pulumi costs on its own: a preview and an `up` of the deployed, unchanged lab.
 //   npm run bench [-- --stacks dev,site-to-site] [--hub 1,10,25,50,100] [--out docs/bench]
 // Prints a table, writes <out>/bench.json and <out>/bench.svg (time against
 // branches for the hub-and-spoke labs). Figures are wall-clock on a shared
@@ -9,13 +10,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
-import { deploy, upEmpty } from "../engine/lab";
 import { PROJECT_DIR, loadStackLab } from "../model/stack-file";
+import { LabStack, changed, stackFile } from "../automation/lab";
 import { hubAndSpokeLab, hubAndSpokeStack } from "../model/hub-and-spoke";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import { DataplaneUnavailableError } from "../plan/dataplane";
-import { checkDataplane } from "../engine/preflight";
+import { buildNodeImage, checkDataplane } from "../host/preflight";
+import { labLeftovers } from "../host/leftovers";
 import { verifyLab, ProbeDeadline } from "../verify";
 import { UsageError, existingStack, knownStacks, parseCommandLine, runCommand } from "../cli/args";
 import { measureFloor } from "./bench/floor";
@@ -37,6 +39,9 @@ interface Row {
     /** Each failed check with what it observed: a bench that fails a check has not measured a working lab. */
     readonly failed: readonly string[];
     readonly deadline: ProbeDeadline | undefined;
+    /** `pulumi preview` and `pulumi up` of the deployed lab, unchanged: the engine's own cost. */
+    readonly previewSeconds: number;
+    readonly noopUpSeconds: number;
     readonly teardownSeconds: number;
     readonly floorTeardownSeconds: number;
     readonly memoryMiB: number;
@@ -73,20 +78,32 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
     const floors = [await measureFloor(docker, plan, plan.image.name), await measureFloor(docker, plan, plan.image.name)];
     const floor = floors.reduce((a, b) => (b.bootSeconds < a.bootSeconds ? b : a));
     process.stderr.write(` ${floors.map((f) => f.bootSeconds.toFixed(1)).join(" and ")} s; boot ...`);
-    const t0 = Date.now();
-    const deployed = await deploy(lab, { plan });
-    const bootSeconds = since(t0);
+    // A stack of the bench's own, in the bench's own backend; the lab keeps its name.
+    const stack = await LabStack.open(`bench-${lab}`, { lab: { name: plan.name, ...(config as Record<string, unknown>) } });
     try {
+        const t0 = Date.now();
+        const deployed = await stack.up();
+        const bootSeconds = since(t0);
         process.stderr.write(` ${bootSeconds.toFixed(1)} s; verify ...`);
         let deadline: ProbeDeadline | undefined;
         const t1 = Date.now();
         const results = await verifyLab(deployed.plan, { docker, onDeadline: (d) => { deadline = d; } });
         const verifySeconds = since(t1);
-        process.stderr.write(` ${verifySeconds.toFixed(1)} s; teardown ...`);
         const memory = await memoryMiB(docker, deployed.plan.nodes.map((n) => n.containerName));
+        process.stderr.write(` ${verifySeconds.toFixed(1)} s; preview ...`);
         const t2 = Date.now();
-        await deployed.engine.destroyAll();
-        const teardownSeconds = since(t2);
+        await stack.preview({ expectNoChanges: true });
+        const previewSeconds = since(t2);
+        process.stderr.write(` ${previewSeconds.toFixed(1)} s; no-op up ...`);
+        const t3 = Date.now();
+        const noop = await stack.up();
+        const noopUpSeconds = since(t3);
+        const noopChanges = changed(noop.changes);
+        if (Object.keys(noopChanges).length > 0) throw new Error(`bench ${lab}: an up of the unchanged lab changed ${JSON.stringify(noopChanges)}`);
+        process.stderr.write(` ${noopUpSeconds.toFixed(1)} s; teardown ...`);
+        const t4 = Date.now();
+        await stack.destroy();
+        const teardownSeconds = since(t4);
         process.stderr.write(` ${teardownSeconds.toFixed(1)} s\n`);
         return {
             lab, ...(branches !== undefined ? { branches } : {}),
@@ -95,11 +112,13 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
             floorSeconds: floor.bootSeconds, floorRunsSeconds: floors.map((f) => f.bootSeconds), bootSeconds, verifySeconds,
             checks: { passed: results.filter((r) => r.pass).length, total: results.length },
             failed: results.filter((r) => !r.pass).map((r) => `${r.id}: expected ${r.expected}; observed ${r.observed} (${r.seconds.toFixed(1)}s)`),
-            deadline, teardownSeconds, floorTeardownSeconds: floor.teardownSeconds, memoryMiB: memory,
-            leftovers: await deployed.engine.leftovers(),
+            deadline, previewSeconds, noopUpSeconds, teardownSeconds, floorTeardownSeconds: floor.teardownSeconds, memoryMiB: memory,
+            leftovers: await labLeftovers(docker, plan),
         };
     } finally {
-        await deployed.engine.destroyAll();
+        await stack.destroy().catch(() => undefined);
+        await stack.stack.workspace.removeStack(stack.name).catch(() => undefined);
+        fs.rmSync(stackFile(stack.name), { force: true });
     }
 }
 
@@ -113,12 +132,14 @@ function counts(text: string): number[] {
     });
 }
 
-function table(rows: readonly Row[], fixedSeconds: number): string {
-    const header = ["lab", "nodes", "segments", "floor s", "boot s", "boot/floor", "(boot-fixed)/floor", "verify s", "verify s/site", "checks", "deadline s", "teardown s", "memory MiB", "MiB/node"];
+function table(rows: readonly Row[]): string {
+    const header = ["lab", "nodes", "segments", "floor s", "boot s", "boot/floor", "verify s", "verify s/site", "checks", "deadline s",
+        "preview s", "no-op up s", "teardown s", "floor teardown s", "teardown/floor", "memory MiB", "MiB/node"];
     const lines = rows.map((r) => [r.lab, String(r.nodes), String(r.segments), r.floorSeconds.toFixed(1), r.bootSeconds.toFixed(1), (r.bootSeconds / r.floorSeconds).toFixed(2),
-        ((r.bootSeconds - fixedSeconds) / r.floorSeconds).toFixed(2),
         r.verifySeconds.toFixed(1), (r.verifySeconds / r.sites).toFixed(2), `${r.checks.passed}/${r.checks.total}`, r.deadline ? r.deadline.seconds.toFixed(2) : "-",
-        r.teardownSeconds.toFixed(1), r.memoryMiB.toFixed(1), (r.memoryMiB / r.nodes).toFixed(2)]);
+        r.previewSeconds.toFixed(1), r.noopUpSeconds.toFixed(1),
+        r.teardownSeconds.toFixed(1), r.floorTeardownSeconds.toFixed(1), (r.teardownSeconds / r.floorTeardownSeconds).toFixed(2),
+        r.memoryMiB.toFixed(1), (r.memoryMiB / r.nodes).toFixed(2)]);
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
     return [header, ...lines].map((line) => line.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
 }
@@ -140,11 +161,11 @@ async function main(): Promise<number> {
     const hubs = values.hub !== undefined ? counts(values.hub) : [];
 
     const docker = new Docker();
-    // The default node image, which every shipped and generated lab runs.
-    const { image } = planLab(parseLab(hubAndSpokeLab(1), "empty"), "empty");
-    // Built (or found in the cache) once first, so the empty up below measures a warm cache as every lab sees it.
-    await upEmpty("vnetlab-empty", image);
-    const fixedSeconds = await upEmpty("vnetlab-empty", image);
+    // The bench's stacks live in a backend of its own, removed at the end: a user's stacks stay untouched.
+    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-bench-state-"));
+    process.env.PULUMI_BACKEND_URL = `file://${backend}`;
+    // The node image, built (or found in the build cache) before the first boot, as a user's second lab finds it.
+    await buildNodeImage(planLab(parseLab(hubAndSpokeLab(1), "empty"), "empty").image);
     const rows: Row[] = [];
     const refused: string[] = [];
     for (const stack of stacks) {
@@ -159,8 +180,8 @@ async function main(): Promise<number> {
     }
     for (const n of hubs) rows.push(await bench(docker, hubAndSpokeStack(n), hubAndSpokeLab(n), n));
 
-    console.log(`engine fixed cost (an empty stack's up: Pulumi's runtime and the node image check): ${fixedSeconds.toFixed(2)} s\n`);
-    console.log(table(rows, fixedSeconds));
+    fs.rmSync(backend, { recursive: true, force: true });
+    console.log(table(rows));
     for (const r of rows.filter((x) => x.deadline)) console.log(`${r.lab}: must-not-reach deadline ${r.deadline!.seconds} s (${r.deadline!.why})`);
     for (const r of rows) for (const f of r.failed) console.log(`${r.lab} FAILED ${f}`);
     for (const line of refused) console.log(line);
@@ -169,7 +190,7 @@ async function main(): Promise<number> {
     console.log("\nseed paper (Docker Compose, fresh boot incl. building the environment): 75 s, 278 MB peak");
 
     fs.mkdirSync(values.out, { recursive: true });
-    const stamp = { date: new Date().toISOString(), cpus: os.cpus().length, engineFixedSeconds: fixedSeconds };
+    const stamp = { date: new Date().toISOString(), cpus: os.cpus().length, engine: "pulumi" };
     fs.writeFileSync(path.join(values.out, "bench.json"), `${JSON.stringify({ ...stamp, rows }, null, 2)}\n`);
     const points: PlotPoint[] = rows.filter((r) => r.branches !== undefined).flatMap((r) => [
         { branches: r.branches!, measure: "floor (bare docker run)", seconds: r.floorSeconds },

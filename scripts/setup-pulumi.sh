@@ -175,9 +175,11 @@ provider=$(ensure pulumi-resource-docker "$DOCKER_PROVIDER_VERSION" toolchain/do
 # own, so an official Pulumi install and its docker plugin stay untouched.
 export PULUMI_HOME=$VNETLAB_HOME/pulumi PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 mkdir -p "$BIN" "$SHARE" "$PULUMI_HOME"
-ln -sfn "$cli/pulumi" "$BIN/pulumi"
-ln -sfn "$host/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
-ln -sfn "$host/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
+# Hard links, not symlinks: the CLI looks for the language host beside the
+# file it was started as, and warns on every run when it finds it on PATH.
+for f in "$cli/pulumi" "$host/pulumi-language-nodejs" "$host/pulumi-resource-pulumi-nodejs"; do
+  ln -f "$f" "$BIN/$(basename "$f")" 2>/dev/null || cp -f "$f" "$BIN/$(basename "$f")"
+done
 ln -sfn "$provider/schema.json" "$SHARE/pulumi-resource-docker-schema.json"
 installed=$PULUMI_HOME/plugins/resource-docker-v$DOCKER_PROVIDER_VERSION/.vnetlab-build
 if [ "$(cat "$installed" 2>/dev/null)" != "$provider" ]; then

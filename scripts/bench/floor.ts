@@ -4,9 +4,25 @@
 // addresses, all started in parallel with bare Docker API calls. What a lab
 // adds on top (its program, PKI, uploads, start scripts, readiness) is the
 // engine's overhead.
+import { execFile } from "child_process";
+import { promisify } from "util";
 import Docker from "dockerode";
 import type { LabPlan } from "../../plan/types";
-import { addVethPair, deleteLink } from "../../engine/docker-engine";
+import { vethNames } from "../../components/veth-parent";
+import { dockerMakesMacvlanParents } from "../../host/links";
+
+const ip = (...args: string[]) => promisify(execFile)("ip", args);
+
+/** The same isolated parent a lab's VethParent makes. */
+async function addVethPair(network: string): Promise<{ name: string }> {
+    const { name, peer } = vethNames(network);
+    await ip("link", "add", name, "type", "veth", "peer", "name", peer);
+    await ip("link", "set", name, "up");
+    await ip("link", "set", peer, "up");
+    return { name };
+}
+
+const deleteLink = (name: string) => ip("link", "del", name).then(() => undefined, () => undefined);
 
 export interface FloorFigures {
     readonly bootSeconds: number;
@@ -20,13 +36,15 @@ export async function measureFloor(docker: Docker, plan: LabPlan, image: string)
     const containerName = (node: string) => `vnetlab-floor-${node}`;
     const parents: string[] = [];
     const containers: Docker.Container[] = [];
+    // As the lab does: a veth parent each only where Docker cannot make its own.
+    const vethParents = !dockerMakesMacvlanParents();
     const t0 = Date.now();
     try {
         await Promise.all(plan.segments.map(async (s) => {
-            const veth = await addVethPair(networkName(s.key));
-            parents.push(veth.name);
+            const parent = vethParents ? (await addVethPair(networkName(s.key))).name : undefined;
+            if (parent) parents.push(parent);
             await docker.createNetwork({
-                Name: networkName(s.key), Driver: "macvlan", Options: { parent: veth.name }, Internal: true,
+                Name: networkName(s.key), Driver: "macvlan", Options: parent ? { parent } : {}, Internal: true,
                 EnableIPv6: s.docker.ipv6 !== undefined,
                 IPAM: { Driver: "default", Config: [s.docker.ipv4, ...(s.docker.ipv6 ? [s.docker.ipv6] : [])].map((d) => ({ Subnet: d.subnet, Gateway: d.gateway })) },
             });

@@ -1,12 +1,14 @@
 // Checks that can fail do fail: each test breaks one thing on purpose and
 // expects exactly the checks that guard it to fail, with logs that say why.
 import { expect } from "chai";
+import Docker from "dockerode";
 import { stackLab } from "../support/recording-mocks";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
-import type { LabPlan } from "../../plan/types";
+import { SWANCTL_CONF } from "../../configs";
 import { verifyLab, CheckResult } from "../../verify";
-import { deploy, DeployedLab } from "./lab";
+import { execIn } from "../../verify/exec";
+import { deploy, destroy, DeployedLab } from "./lab";
 import { runVerifyCli } from "./cli";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests poke into the raw YAML shape on purpose */
@@ -19,19 +21,23 @@ describe("broken on purpose: the matching checks fail", function () {
     // `npm run verify` does with the stack's manifest.
     const intended = planLab(parseLab(stackLab("dev"), "dev"), "dev");
 
+    const docker = new Docker();
+    // Every variant keeps the lab's name, so it is verified against the intended plan's containers.
+    const variant = (name: string, lab: unknown) => deploy(`dev-${name}`, { lab, labName: intended.name });
+
     afterEach(async () => {
         if (lab) {
-            await lab.engine.destroyAll();
-            expect(await lab.engine.leftovers()).to.deep.equal([]);
+            const left = await destroy(lab);
             lab = undefined;
+            expect(left).to.deep.equal([]);
         }
     });
 
     it("an open firewall on gateway-a: only the isolation and firewall checks around it fail", async () => {
         const raw = stackLab("dev") as any;
         raw.sites.a.gateway.firewall = "open";
-        lab = await deploy("dev", { lab: raw });
-        const results = await verifyLab(intended, { docker: lab.engine.docker });
+        lab = await variant("open-firewall", raw);
+        const results = await verifyLab(intended, { docker });
         expect(failed(results)).to.deep.equal([
             "firewall: router -> gateway-a 172.31.10.2 icmp",
             "firewall: router -> gateway-a 172.31.10.2 tcp",
@@ -55,15 +61,17 @@ describe("broken on purpose: the matching checks fail", function () {
     });
 
     it("a wrong traffic selector on gateway-s: the tunnel, its service and its wire checks fail, and say which selector", async () => {
-        const tampered: LabPlan = {
-            ...intended,
-            tunnels: intended.tunnels.map((t) => ({
-                ...t,
-                ends: [t.ends[0], { ...t.ends[1], trafficSelectors: ["10.99.0.0/24"] }] as const,
-            })),
-        };
-        lab = await deploy("dev", { plan: tampered });
-        const results = await verifyLab(intended, { docker: lab.engine.docker });
+        // No config says this (the plan derives both ends' selectors from the
+        // same LANs): gateway-s is broken by hand, as a user would, and its
+        // tunnel dialled again.
+        lab = await variant("wrong-selector", stackLab("dev"));
+        const gatewayS = intended.nodes.find((n) => n.name === "gateway-s")!.containerName;
+        const gatewayA = intended.nodes.find((n) => n.name === "gateway-a")!.containerName;
+        const tamper = await execIn(docker, gatewayS, ["sh", "-c",
+            `sed -i 's#local_ts = 10.20.0.0/24#local_ts = 10.99.0.0/24#' ${SWANCTL_CONF} && grep -q 10.99.0.0/24 ${SWANCTL_CONF} && swanctl --load-conns && swanctl --terminate --ike a-s --timeout 5`], 30);
+        expect(tamper.exitCode, tamper.stdout + tamper.stderr).to.equal(0);
+        await execIn(docker, gatewayA, ["swanctl", "--initiate", "--child", "a-s", "--timeout", "5"], 30);
+        const results = await verifyLab(intended, { docker });
         expect(failed(results)).to.deep.equal([
             "service web: client-a1 -> 10.10.0.2:8080",
             "tunnel a-s: SAs on gateway-a",

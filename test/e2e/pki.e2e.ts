@@ -2,30 +2,30 @@
 // everything else must, and no private key may show in outputs or logs.
 import { expect } from "chai";
 import { stackLab } from "../support/recording-mocks";
-import { containerLogTail } from "../../engine/docker-engine";
+import Docker from "dockerode";
+import { containerLogTail } from "../../host/logs";
+import { CREDENTIAL_PATHS } from "../../configs";
 import { execIn } from "../../verify/exec";
 import { nodeLogs, CheckResult } from "../../verify";
-import { deploy, verify, DeployedLab } from "./lab";
+import { deploy, destroy, verify, DeployedLab } from "./lab";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests poke into the raw YAML shape on purpose */
 
 describe("site-to-site with gateway-b's certificate revoked", function () {
     this.timeout(10 * 60 * 1000);
+    const docker = new Docker();
     let lab: DeployedLab;
     let results: CheckResult[];
 
     before(async () => {
         const raw = stackLab("site-to-site") as any;
         raw.pki = { revoke: ["gateway-b"] };
-        lab = await deploy("site-to-site", { lab: raw });
+        lab = await deploy("site-to-site-revoked", { lab: raw, labName: "vnetlab-site-to-site" });
         results = await verify(lab);
     });
 
     after(async () => {
-        if (lab) {
-            await lab.engine.destroyAll();
-            expect(await lab.engine.leftovers()).to.deep.equal([]);
-        }
+        if (lab) expect(await destroy(lab)).to.deep.equal([]);
     });
 
     it("fails exactly gateway-b's tunnel checks and nothing else", () => {
@@ -40,33 +40,36 @@ describe("site-to-site with gateway-b's certificate revoked", function () {
     });
 
     it("shows why in gateway-s's log: the certificate is revoked", async () => {
-        expect(await nodeLogs(lab.engine.docker, lab.plan, "gateway-s", 200)).to.match(/certificate was revoked/);
+        expect(await nodeLogs(docker, lab.plan, "gateway-s", 200)).to.match(/certificate was revoked/);
     });
 
     it("authenticated gateway-a with its ECDSA certificate and a CRL it checked", async () => {
-        const logs = await nodeLogs(lab.engine.docker, lab.plan, "gateway-s", 400);
+        const logs = await nodeLogs(docker, lab.plan, "gateway-s", 400);
         expect(logs).to.match(/authentication of '172\.26\.26\.26' with ECDSA.* successful/);
         expect(logs).to.match(/certificate status is good/);
     });
 
-    it("shows no private key in outputs, container logs or node logs", async () => {
-        const keys = lab.engine.resources
-            .filter((r) => r.type === "tls:index/privateKey:PrivateKey")
-            .map((r) => String(r.outputs.privateKeyPem));
-        expect(keys).to.have.length(5);
+    it("shows no private key in outputs, state, container logs or node logs", async () => {
+        const gateways = lab.plan.nodes.filter((n) => n.role === "gateway");
+        const keys = await Promise.all(gateways.map(async (g) => (await execIn(docker, g.containerName, ["cat", CREDENTIAL_PATHS.privateKey], 10)).stdout));
+        expect(keys.filter((k) => k.includes("PRIVATE KEY"))).to.have.length(3);
         // A line from the middle of each key's base64 body: present only where the key is.
         const bodies = keys.map((pem) => pem.split("\n").filter((l) => l && !l.startsWith("-----"))[1]);
-        const seen: string[] = [JSON.stringify(lab.plan)];
+        const seen: string[] = [
+            JSON.stringify(lab.plan),
+            JSON.stringify(await lab.stack.stack.outputs()),
+            JSON.stringify(await lab.stack.stack.exportStack()),
+        ];
         for (const node of lab.plan.nodes) {
-            seen.push(await containerLogTail(lab.engine.docker, node.containerName, 10000));
-            seen.push((await execIn(lab.engine.docker, node.containerName, ["sh", "-c", "cat /var/log/*.log 2>/dev/null; true"], 10)).stdout);
+            seen.push(await containerLogTail(docker, node.containerName, 10000));
+            seen.push((await execIn(docker, node.containerName, ["sh", "-c", "cat /var/log/*.log 2>/dev/null; true"], 10)).stdout);
         }
         const text = seen.join("\n");
         expect(text).to.not.match(/PRIVATE KEY/);
         for (const body of bodies) expect(text).to.not.include(body);
         // The key is where charon reads it, and only readable by root.
-        const stat = await execIn(lab.engine.docker, lab.plan.nodes.find((n) => n.name === "gateway-a")!.containerName,
-            ["stat", "-c", "%a", "/etc/swanctl/ecdsa/gateway.pem"], 10);
+        const stat = await execIn(docker, lab.plan.nodes.find((n) => n.name === "gateway-a")!.containerName,
+            ["stat", "-c", "%a", CREDENTIAL_PATHS.privateKey], 10);
         expect(stat.stdout.trim()).to.equal("600");
     });
 });

@@ -12,7 +12,8 @@ import { CheckResult, nodeLogs } from "../../verify";
 import { renderHtmlReport } from "../../verify/html";
 import { stackLab } from "../support/recording-mocks";
 import { runVerifyCli } from "./cli";
-import { deploy, DeployedLab } from "./lab";
+import Docker from "dockerode";
+import { deploy, destroy, DeployedLab } from "./lab";
 
 const CHROMIUM = process.env.VNETLAB_CHROMIUM ?? "/usr/bin/chromium";
 /** Nothing but the page itself: no sync, no updates, no network of its own. */
@@ -89,7 +90,7 @@ describe("verify --html: the report in a real browser", function () {
     before(async function () {
         if (!fs.existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: run scripts/setup-browser.sh`);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-report-"));
-        lab = await deploy("dev", { lab: ownDevLab() });
+        lab = await deploy("report", { lab: ownDevLab(), labName: "vnetlab-report" });
         browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(dir, "profile-")), {
             executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 },
         });
@@ -99,7 +100,7 @@ describe("verify --html: the report in a real browser", function () {
 
     after(async () => {
         await browser?.close();
-        if (lab) await lab.engine.destroyAll();
+        if (lab) expect(await destroy(lab)).to.deep.equal([]);
         if (process.env.VNETLAB_KEEP_REPORT) console.log(`report files kept in ${dir}`);
         else if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
@@ -136,7 +137,7 @@ describe("verify --html: the report in a real browser", function () {
         const broken = results.map((r) => (r.tunnel === "a-s" ? { ...r, pass: false, observed: "no IKE SA" } : r));
         const failedNodes = [...new Set(broken.filter((r) => !r.pass).flatMap((r) => r.nodes))];
         const logs = new Map<string, string>();
-        for (const node of failedNodes) logs.set(node, await nodeLogs(lab!.engine.docker, lab!.plan, node));
+        for (const node of failedNodes) logs.set(node, await nodeLogs(new Docker(), lab!.plan, node));
         const html = path.join(dir, "broken.html");
         fs.writeFileSync(html, await renderHtmlReport({ plan: lab!.plan, results: broken, logs }));
 

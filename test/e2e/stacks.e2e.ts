@@ -1,19 +1,45 @@
+// Every shipped stack through the real Pulumi lifecycle on a real Docker
+// engine: preview lists the creates, up, verify passes every check, preview
+// shows no changes after up and after refresh, the exported state holds no
+// key or PSK in plain text, and destroy leaves nothing.
 import { expect } from "chai";
 import Docker from "dockerode";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { STACKS, stackLab } from "../support/recording-mocks";
 import { deriveChecks, CheckResult } from "../../verify";
+import { execIn } from "../../verify/exec";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import { DataplaneUnavailableError, kernelIpsecNeeds } from "../../plan/dataplane";
-import { deploy, verify, DeployedLab } from "./lab";
+import { CREDENTIAL_PATHS, SECRETS_CONF } from "../../configs";
+import type { LabStack } from "../../automation/lab";
+import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
 import { runVerifyCli } from "./cli";
-import { labLeftovers } from "./leftovers";
+import { labLeftovers } from "../../host/leftovers";
 
 const failures = (results: readonly CheckResult[], kind?: CheckResult["kind"]) =>
     results.filter((r) => (!kind || r.kind === kind) && !r.pass).map((r) => `${r.id}: expected ${r.expected}, observed ${r.observed}`);
 
+/** Each resource the engine would touch, as "op type name". */
+const steps = (events: readonly EngineEvent[]) => events.flatMap((e) => {
+    const m = e.resourcePreEvent?.metadata;
+    return m ? [`${m.op} ${m.type} ${m.urn.slice(m.urn.lastIndexOf("::") + 2)}`] : [];
+});
+
+/** The secrets a lab's gateways hold, as the containers have them: PSKs and the base64 lines of private keys. */
+async function secretsInContainers(docker: Docker, deployed: DeployedLab): Promise<string[]> {
+    const found: string[] = [];
+    for (const node of deployed.plan.nodes.filter((n) => n.role === "gateway" || n.role === "roadwarrior")) {
+        const read = async (file: string) => (await execIn(docker, node.containerName, ["sh", "-c", `cat ${file} 2>/dev/null; true`], 10)).stdout;
+        for (const m of (await read(SECRETS_CONF)).matchAll(/secret\s*=\s*0s(\S+)/g)) found.push(m[1], Buffer.from(m[1], "base64").toString("utf8"));
+        found.push(...(await read(CREDENTIAL_PATHS.privateKey)).split("\n").filter((l) => l.length > 40 && !l.startsWith("-----")));
+    }
+    return found;
+}
+
 for (const stack of STACKS) {
-    const needs = kernelIpsecNeeds(planLab(parseLab(stackLab(stack), stack), stack));
+    const plan = planLab(parseLab(stackLab(stack), stack), stack);
+    const needs = kernelIpsecNeeds(plan);
     if (needs) {
         // Which branch runs is the Docker host's answer, the preflight's own: on
         // this project's machines (no ESP) it is the refusal that is asserted.
@@ -21,7 +47,6 @@ for (const stack of STACKS) {
             this.timeout(10 * 60 * 1000);
 
             it("is refused before anything is created where the kernel has no ESP (else deployed and every check passes)", async () => {
-                const plan = planLab(parseLab(stackLab(stack), stack), stack);
                 let lab: DeployedLab;
                 try {
                     lab = await deploy(stack, { lab: stackLab(stack) });
@@ -35,32 +60,47 @@ for (const stack of STACKS) {
                     return;
                 }
                 try {
-                    const results = await verify(lab);
-                    expect(failures(results)).to.deep.equal([]);
+                    expect(failures(await verify(lab))).to.deep.equal([]);
                 } finally {
-                    await lab.engine.destroyAll();
+                    expect(await destroy(lab)).to.deep.equal([]);
                 }
-                expect(await lab.engine.leftovers()).to.deep.equal([]);
             });
         });
         continue;
     }
-    describe(`${stack}: deployed on a real Docker engine and verified`, function () {
+    describe(`${stack}: the real Pulumi lifecycle on a real Docker engine`, function () {
         this.timeout(10 * 60 * 1000);
-        let lab: DeployedLab;
+        const docker = new Docker();
+        let lab: LabStack;
+        let deployed: DeployedLab;
+        let previewed: string[];
         let results: CheckResult[];
 
         before(async () => {
-            lab = await deploy(stack, { lab: stackLab(stack) });
-            results = await verify(lab);
+            expect(await labLeftovers(docker, plan), "nothing of the lab before the test").to.deep.equal([]);
+            lab = await openLab(stack, stackLab(stack));
+            const events: EngineEvent[] = [];
+            await lab.preview({ onEvent: (e) => events.push(e) });
+            previewed = steps(events);
+            const up = await lab.up();
+            deployed = { stack: lab, plan: up.plan };
+            results = await verify(deployed);
         });
 
         after(async () => {
-            if (lab) await lab.engine.destroyAll();
+            if (lab) await destroy(lab).catch(() => undefined);
+        });
+
+        it("previews the creates: every network and container of the plan, nothing else touched", () => {
+            expect(previewed.filter((s) => !s.startsWith("create ")), previewed.join("\n")).to.deep.equal([]);
+            const created = (type: string) => previewed.filter((s) => s.startsWith(`create ${type} `)).map((s) => s.split(" ")[2]).sort();
+            expect(created("docker:index/container:Container")).to.deep.equal(plan.nodes.map((n) => n.name).sort());
+            expect(created("docker:index/network:Network")).to.deep.equal(plan.segments.map((s) => s.key).sort());
+            expect(created("docker:index/remoteImage:RemoteImage")).to.have.length(1);
         });
 
         it("runs every derived check", () => {
-            expect(results.map((r) => r.id)).to.deep.equal(deriveChecks(lab.plan).map((c) => c.id));
+            expect(results.map((r) => r.id)).to.deep.equal(deriveChecks(deployed.plan).map((c) => c.id));
             // Two lone hosts have nothing but each other, and all they exchange is tunnelled: no probe.
             const kinds = stack === "host2host" ? ["service", "sa", "wire"] as const : ["service", "sa", "wire", "probe"] as const;
             for (const kind of kinds) {
@@ -107,19 +147,38 @@ for (const stack of STACKS) {
 
         if (stack === "dev") {
             it("passes `npm run verify -- --json` too: exit 0, every result passed, progress on stderr", async () => {
-                const run = await runVerifyCli(lab.plan, ["--json"]);
+                const run = await runVerifyCli(deployed.plan, ["--json"]);
                 expect(run.exitCode, run.stderr).to.equal(0);
                 const report = JSON.parse(run.stdout) as { stack: string; results: CheckResult[] };
-                expect(report.stack).to.equal("dev");
-                expect(report.results.map((r) => r.id)).to.deep.equal(deriveChecks(lab.plan).map((c) => c.id));
+                expect(report.stack).to.equal(`e2e-${stack}`);
+                expect(report.results.map((r) => r.id)).to.deep.equal(deriveChecks(deployed.plan).map((c) => c.id));
                 expect(report.results.every((r) => r.pass)).to.equal(true);
                 expect(run.stderr).to.match(/\[1\/\d+\] service web: client-a1 -> 10\.10\.0\.2:8080 \.\.\. ok/);
             });
         }
 
-        it("leaves no container, network or veth behind after destroy", async () => {
-            await lab.engine.destroyAll();
-            expect(await lab.engine.leftovers()).to.deep.equal([]);
+        it("previews no changes right after up (pulumi preview --expect-no-changes)", async () => {
+            await lab.preview({ expectNoChanges: true });
+        });
+
+        it("previews no changes after a refresh that read every resource back", async () => {
+            const refreshed = await lab.refresh();
+            expect(Object.keys(refreshed).filter((op) => op !== "same"), JSON.stringify(refreshed)).to.deep.equal([]);
+            await lab.preview({ expectNoChanges: true });
+        });
+
+        it("keeps every private key and PSK out of the exported state in plain text", async () => {
+            const secrets = await secretsInContainers(docker, deployed);
+            if (plan.tunnels.length > 0) expect(secrets, "the gateways hold keys or PSKs").to.not.be.empty;
+            const state = JSON.stringify(await lab.stack.exportStack());
+            expect(state).to.not.match(/PRIVATE KEY/);
+            for (const secret of secrets) expect(state).to.not.include(secret);
+            // What holds them is there, encrypted.
+            expect(state).to.include("4dabf18193072939515e22adb298388d");
+        });
+
+        it("destroys everything: no container, network or veth left, and no resource in the stack", async () => {
+            expect(await destroy(lab)).to.deep.equal([]);
         });
     });
 }

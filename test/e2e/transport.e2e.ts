@@ -5,15 +5,12 @@
 import { expect } from "chai";
 import Docker from "dockerode";
 import { stackLab } from "../support/recording-mocks";
-import { nodeImageArgs } from "../../components/lab";
-import { buildImage } from "../../engine/docker-engine";
-import { probeHostEsp } from "../../engine/preflight";
-import { PROJECT_DIR } from "../../model/stack-file";
+import { buildNodeImage, probeHostEsp } from "../../host/preflight";
 import { parseLab } from "../../model/validate";
 import { DataplaneUnavailableError, HostEsp, kernelIpsecNeeds } from "../../plan/dataplane";
 import { planLab } from "../../plan/plan";
 import { runLabCli } from "./cli";
-import { labLeftovers } from "./leftovers";
+import { labLeftovers } from "../../host/leftovers";
 
 const STACK = "host-to-host-transport";
 
@@ -25,8 +22,7 @@ describe(`${STACK}: npm run lab -- up on this Docker host`, function () {
 
     before(async () => {
         // The answer the preflight will get, asked the same way beforehand.
-        const image = await buildImage(docker, "e2e", nodeImageArgs(plan.image), { cwd: PROJECT_DIR, log: () => undefined });
-        host = await probeHostEsp(docker, image.id, plan);
+        host = await probeHostEsp(docker, await buildNodeImage(plan.image), plan);
         expect(await labLeftovers(docker, plan), "nothing of the lab before the test").to.deep.equal([]);
     });
 

@@ -46,8 +46,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             return { id: kept.id, state: { ...args.inputs, ...kept.outputs } };
         }
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "docker:index/image:Image") {
-            state.repoDigest = `sha256:${crypto.createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
+        if (args.type === "docker:index/remoteImage:RemoteImage") {
+            // What the provider reads back: the built image's full id, a function of what was built.
+            state.imageId = `sha256:${crypto.createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
         }
         if (args.type === "random:index/randomPassword:RandomPassword") state.result = fakePsk(args.name);
         return { id: `${args.name}-id`, state };

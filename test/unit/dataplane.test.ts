@@ -7,7 +7,7 @@ import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import type { LabPlan } from "../../plan/types";
 import { DataplaneUnavailableError, kernelIpsecNeeds } from "../../plan/dataplane";
-import { HOST_ESP_ENV, checkDataplane } from "../../engine/preflight";
+import { HOST_ESP_ENV, checkDataplane } from "../../host/preflight";
 
 /** The part of a stack's raw YAML these tests change. */
 interface RawLab {

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordingMocks, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
 import { MANIFEST_FORMAT, LabManifest, NodeRow, TunnelRow } from "../../plan/summary";
 import { DataplaneUnavailableError } from "../../plan/dataplane";
-import { HOST_ESP_ENV } from "../../engine/preflight";
+import { HOST_ESP_ENV } from "../../host/preflight";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 

@@ -52,7 +52,7 @@ describe("stacks under Pulumi mocks", function () {
                     expect(inputs.name).to.equal(node.containerName);
                     expect(inputs.hostname).to.equal(node.name);
                     expect(inputs.privileged ?? false).to.equal(false);
-                    expect(inputs.capabilities).to.deep.equal({ adds: ["NET_ADMIN"] });
+                    expect(inputs.capabilities).to.deep.equal({ adds: ["CAP_NET_ADMIN"] });
                     expect(inputs.devices).to.deep.equal([{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }]);
                     const ipv6 = node.interfaces.some((i) => i.addresses.ipv6) ||
                         plan.tunnels.some((t) => t.ends.some((e) => e.gateway === node.name) && (t.inner ?? [t.ipVersion]).includes(6));

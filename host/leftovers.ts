@@ -3,8 +3,8 @@
 // records to ask, and must have left nothing all the same.
 import * as fs from "fs";
 import Docker from "dockerode";
-import { vethNames } from "../../engine/docker-engine";
-import type { LabPlan } from "../../plan/types";
+import { vethNames } from "../components/veth-parent";
+import type { LabPlan } from "../plan/types";
 
 export async function labLeftovers(docker: Docker, plan: LabPlan): Promise<string[]> {
     const left: string[] = [];

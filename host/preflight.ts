@@ -9,14 +9,16 @@
 // and the gateways decide their dataplane with that same probe. The container
 // has NET_ADMIN only (a test SA in its own network namespace, deleted at once),
 // no network, no devices, and is removed whatever happens.
+import { execFile } from "child_process";
 import * as crypto from "crypto";
+import * as path from "path";
+import { promisify } from "util";
 import Docker from "dockerode";
 import { START_SCRIPT } from "../configs/paths";
-import { nodeImageArgs } from "../components/lab";
+import { NODE_IMAGE_CONTEXT } from "../components/node-image";
 import { PROJECT_DIR } from "../model/stack-file";
 import { DataplaneUnavailableError, HostEsp, kernelIpsecNeeds } from "../plan/dataplane";
 import type { LabPlan } from "../plan/types";
-import { buildImage } from "./docker-engine";
 import { demuxDockerFrames } from "./logs";
 
 /**
@@ -29,9 +31,8 @@ export const HOST_ESP_ENV = "VNETLAB_HOST_ESP";
 
 export interface PreflightOptions {
     readonly docker?: Docker;
-    /** The engine's own lines (the image build, the probe), for debugging. */
+    /** What the probe answered, for debugging. */
     readonly log?: (line: string) => void;
-    readonly onBuildLine?: (line: string) => void;
     /** The environment to read HOST_ESP_ENV from. */
     readonly env?: NodeJS.ProcessEnv;
 }
@@ -78,9 +79,24 @@ function hostEspFromEnv(env: NodeJS.ProcessEnv): HostEsp | undefined {
 }
 
 /**
+ * Builds the node image as the lab's docker.RemoteImage will (from the build
+ * cache, usually) and returns its id. Before `up` registers anything there is
+ * no provider to ask, so this is the docker CLI's build.
+ */
+export async function buildNodeImage(image: LabPlan["image"]): Promise<string> {
+    const args = ["build", "--quiet", "--network", image.buildNetwork, "--tag", image.name, path.join(PROJECT_DIR, NODE_IMAGE_CONTEXT)];
+    try {
+        const { stdout } = await promisify(execFile)("docker", args, { maxBuffer: 16 * 1024 * 1024 });
+        return stdout.trim();
+    } catch (e) {
+        const stderr = (e as { stderr?: string }).stderr ?? "";
+        throw new Error(`docker ${args.join(" ")} failed: ${stderr.trim().split("\n").slice(-20).join("\n") || (e as Error).message}`);
+    }
+}
+
+/**
  * Throws DataplaneUnavailableError if the lab needs the kernel's IPsec and the
- * Docker host's kernel has no ESP. Builds the node image first (from the
- * build cache, usually) when it has to ask.
+ * Docker host's kernel has no ESP. Builds the node image first when it has to ask.
  */
 export async function checkDataplane(plan: LabPlan, options: PreflightOptions = {}): Promise<void> {
     const needs = kernelIpsecNeeds(plan);
@@ -88,11 +104,7 @@ export async function checkDataplane(plan: LabPlan, options: PreflightOptions = 
     const log = options.log ?? (() => undefined);
     let host = hostEspFromEnv(options.env ?? process.env);
     if (!host) {
-        const docker = options.docker ?? new Docker();
-        const image = await buildImage(docker, "preflight", nodeImageArgs(plan.image), {
-            cwd: PROJECT_DIR, log, ...(options.onBuildLine ? { onBuildLine: options.onBuildLine } : {}),
-        });
-        host = await probeHostEsp(docker, image.id, plan, log);
+        host = await probeHostEsp(options.docker ?? new Docker(), await buildNodeImage(plan.image), plan, log);
     }
     if (!host.esp) throw new DataplaneUnavailableError(plan.name, needs, host);
 }
