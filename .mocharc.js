@@ -7,7 +7,7 @@ const { execFileSync } = require("child_process");
 process.env.TS_NODE_TRANSPILE_ONLY = "true";
 
 const UNIT = ["test/unit/**/*.test.ts"];
-const E2E = ["test/engine/**/*.e2e.ts", "test/e2e/**/*.e2e.ts"];
+const E2E = ["test/e2e/**/*.e2e.ts"];
 
 function engineAnswers() {
     try {

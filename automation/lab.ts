@@ -16,7 +16,7 @@ import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
 import { LabManifest, MANIFEST_FORMAT } from "../plan/summary";
-import { waitUntilReady } from "../verify/ready";
+import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkDataplane } from "../host/preflight";
 import { SETUP_HINT, Toolchain, findToolchain } from "./toolchain";
 
@@ -47,17 +47,31 @@ export function writeStackLab(stack: string, lab: unknown, dir: string = PROJECT
     fs.writeFileSync(file, `# Written by vnetlab for stack ${stack}.\n${stringify(doc)}`);
 }
 
-/** Pulumi's own message out of a failed CLI run, without the command line and the noise around it. */
+/**
+ * Pulumi's own words out of a failed CLI run: its diagnostics (the program's
+ * exception, a provider's error) and its error lines, without the command
+ * line and the event log around them.
+ */
 export function pulumiError(e: unknown): Error {
     if (!(e instanceof CommandError)) return e instanceof Error ? e : new Error(String(e));
-    const text = e.message;
-    const stderr = /\nstderr: ([\s\S]*?)(?:\nerr\?: |$)/.exec(text)?.[1] ?? "";
-    const stdout = /\nstdout: ([\s\S]*?)\nstderr: /.exec(text)?.[1] ?? "";
-    // Diagnostics ("error: ...") and the program's exception, as Pulumi printed them.
-    const diagnostics = stdout.split("\n").filter((l) => /^\s+(error|warning):|^\s{4,}\S/.test(l) && !/using pulumi-resource/.test(l));
-    const message = [stderr.trim(), ...diagnostics.map((l) => l.trimEnd())].filter(Boolean).join("\n");
-    const hint = /no resource plugin|plugin .* not found|could not find plugin/i.test(text) ? `\n${SETUP_HINT}` : "";
-    return new Error(`${message || text}${hint}`);
+    // CommandError keeps the CLI's output in commandResult (not in its typings).
+    const result = (e as unknown as { commandResult?: { stdout?: string; stderr?: string } }).commandResult;
+    const stdout = result?.stdout ?? "";
+    const stderr = result?.stderr ?? e.message;
+    // A failed command's output arrives in stderr, behind execa's "Command failed …" line.
+    const output = `${stdout}\n${stderr}`;
+    const diagnostics = /^Diagnostics:\n([\s\S]*?)(?=^\S|$(?![\s\S]))/m.exec(output)?.[1]?.trimEnd();
+    const message = diagnostics ?? output.split("\n").filter((l) => /^\s*error:/.test(l)).join("\n");
+    const hint = /no resource plugin|could not find plugin/i.test(message) ? `\n${SETUP_HINT}` : "";
+    return new PulumiFailure(`${message || e.message}${hint}`, stdout, stderr);
+}
+
+/** A failed Pulumi command, with the output it printed. */
+export class PulumiFailure extends Error {
+    constructor(message: string, readonly stdout: string, readonly stderr: string) {
+        super(message);
+        this.name = "PulumiFailure";
+    }
 }
 
 export interface LabStackOptions {
@@ -75,6 +89,8 @@ export interface LabStackOptions {
 
 export interface UpOptions {
     readonly onEvent?: (event: EngineEvent) => void;
+    /** What the driver did on its own: a stale lock removed, an interrupted run's leftovers cleared. */
+    readonly log?: (line: string) => void;
     readonly onReady?: (node: string) => void;
     /** Seconds each node may take to say it is ready. */
     readonly readyTimeoutSeconds?: number;
@@ -143,16 +159,40 @@ export class LabStack {
         }).catch((e: unknown) => { throw pulumiError(e); });
     }
 
-    /** `pulumi up`, then waits until every node says it is ready. */
+    /**
+     * `pulumi up`, then waits until every node says it is ready. An earlier
+     * run that was killed is cleaned up first (recoverInterrupted).
+     */
     async up(options: UpOptions = {}): Promise<LabUpResult & { readonly up: UpResult }> {
-        const up = await this.stack.up({ ...(options.onEvent ? { onEvent: options.onEvent } : {}) })
-            .catch((e: unknown) => { throw pulumiError(e); });
+        const log = options.log ?? (() => undefined);
+        const recovered = await this.recoverInterrupted(log);
+        const up = await this.unlocked(log, () => this.stack.up({ ...(options.onEvent ? { onEvent: options.onEvent } : {}) }));
         const plan = manifestOf(up.outputs.manifest?.value).plan;
-        await waitUntilReady(plan, {
-            docker: new Docker(),
+        const docker = new Docker();
+        const ready = () => waitUntilReady(plan, {
+            docker,
             ...(options.readyTimeoutSeconds !== undefined ? { timeoutSeconds: options.readyTimeoutSeconds } : {}),
             ...(options.onReady ? { onReady: options.onReady } : {}),
         });
+        if (!recovered) {
+            await ready();
+        } else {
+            // Nodes the interrupted run started may have given up waiting for
+            // peers it never made: each such node starts once more, now that they exist.
+            const restarted = new Set<string>();
+            for (;;) {
+                const stopped = await stoppedNodes(docker, plan);
+                for (const node of stopped) await docker.getContainer(node.containerName).restart({ t: 1 });
+                stopped.forEach((n) => restarted.add(n.name));
+                if (stopped.length > 0) log(`started again after the interrupted run: ${stopped.map((n) => n.name).join(", ")}`);
+                try {
+                    await ready();
+                    break;
+                } catch (e) {
+                    if (!(e instanceof NodeNotReadyError) || restarted.has(e.node)) throw e;
+                }
+            }
+        }
         return { plan, changes: up.summary.resourceChanges ?? {}, up };
     }
 
@@ -161,15 +201,93 @@ export class LabStack {
         return result.summary.resourceChanges ?? {};
     }
 
-    async destroy(options: { readonly onEvent?: (e: EngineEvent) => void } = {}): Promise<DestroyResult> {
-        return this.stack.destroy({ ...(options.onEvent ? { onEvent: options.onEvent } : {}) })
-            .catch((e: unknown) => { throw pulumiError(e); });
+    async destroy(options: { readonly onEvent?: (e: EngineEvent) => void; readonly log?: (line: string) => void } = {}): Promise<DestroyResult> {
+        const log = options.log ?? (() => undefined);
+        await this.recoverInterrupted(log);
+        return this.unlocked(log, () => this.stack.destroy({ ...(options.onEvent ? { onEvent: options.onEvent } : {}) }));
+    }
+
+    /**
+     * A Pulumi run that was killed (not cancelled: Ctrl-C lets it finish its
+     * steps and save) leaves creates that it started and never saw finish.
+     * Pulumi keeps them as pending operations and will not create those
+     * resources again while Docker holds containers and networks of the same
+     * names, nor remove them, since they are not in its state. The lab's own
+     * objects among them (its labels say so) are removed, and the pending
+     * creates cleared: the next run makes them afresh. Nothing else is touched.
+     */
+    private async recoverInterrupted(log: (line: string) => void): Promise<boolean> {
+        const deployment = (await this.unlocked(log, () => this.stack.exportStack())).deployment as {
+            pending_operations?: { type: string; resource: { type: string; inputs?: { name?: unknown } } }[];
+        };
+        const creates = (deployment.pending_operations ?? []).filter((op) => op.type === "creating");
+        if (creates.length === 0) return false;
+        const named = (type: string) => creates.filter((op) => op.resource.type === type && typeof op.resource.inputs?.name === "string")
+            .map((op) => op.resource.inputs!.name as string);
+        const docker = new Docker();
+        const ours = (labels: Record<string, string> | undefined) => labels?.["vnetlab.lab"] === this.plan.name;
+        const removed: string[] = [];
+        for (const name of named("docker:index/container:Container")) {
+            const info = await docker.getContainer(name).inspect().catch(() => undefined);
+            if (info && ours(info.Config.Labels)) {
+                await docker.getContainer(name).remove({ force: true, v: true });
+                removed.push(`container ${name}`);
+            }
+        }
+        for (const name of named("docker:index/network:Network")) {
+            const info = await docker.getNetwork(name).inspect().catch(() => undefined) as { Labels?: Record<string, string> } | undefined;
+            if (info && ours(info.Labels)) {
+                await docker.getNetwork(name).remove();
+                removed.push(`network ${name}`);
+            }
+        }
+        // A veth parent half made is made again by VethParent's create itself.
+        await this.unlocked(log, () => this.stack.refresh({ clearPendingCreates: true }));
+        log(`an earlier run of ${this.name} was interrupted while creating ${creates.length} resources: ` +
+            `${removed.length > 0 ? `removed ${removed.join(", ")} and ` : ""}cleared them from the stack, to be made again`);
+        return true;
+    }
+
+    /**
+     * Runs a Pulumi command; if a lock of a run that no longer exists holds
+     * the stack (a pulumi on this machine that was killed), removes it, says
+     * so, and runs the command again. A live run's lock is left alone.
+     */
+    private async unlocked<T>(log: (line: string) => void, command: () => Promise<T>): Promise<T> {
+        try {
+            return await command();
+        } catch (e) {
+            const failure = pulumiError(e);
+            const lock = /currently locked[\s\S]*?created by ([^@\s]+)@(\S+) \(pid (\d+)\)/.exec(`${failure.message}\n${(failure as PulumiFailure).stderr ?? ""}`);
+            if (!lock || lock[2] !== os.hostname() || processAlive(Number(lock[3]))) throw failure;
+            await this.stack.cancel().catch((c: unknown) => { throw pulumiError(c); });
+            log(`removed the lock of a pulumi run that no longer exists (pid ${lock[3]} on ${lock[2]})`);
+            return command().catch((again: unknown) => { throw pulumiError(again); });
+        }
     }
 
     /** The deployed lab's manifest, from the stack's outputs. */
     async manifest(): Promise<LabManifest> {
         const outputs = await this.stack.outputs().catch((e: unknown) => { throw pulumiError(e); });
         return manifestOf(outputs.manifest?.value);
+    }
+}
+
+/** The lab's nodes whose containers exist but do not run (a start program that gave up). */
+async function stoppedNodes(docker: Docker, plan: LabPlan): Promise<LabPlan["nodes"][number][]> {
+    const states = await Promise.all(plan.nodes.map(async (node) => {
+        const info = await docker.getContainer(node.containerName).inspect().catch(() => undefined);
+        return info !== undefined && !info.State.Running ? [node] : [];
+    }));
+    return states.flat();
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
     }
 }
 

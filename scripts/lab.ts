@@ -18,6 +18,7 @@ const USAGE = "usage: npm run lab -- preview|up|down <stack> [--diff]   (a Pulum
 export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
 
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+const note = (line: string) => process.stderr.write(`vnetlab lab: ${line}\n`);
 const describe = (changes: OpMap) => Object.entries(changes).map(([op, n]) => `${n} ${op}`).join(", ");
 
 /** A generated lab gets a stack file on first use; a shipped one must have its own. */
@@ -39,7 +40,7 @@ async function up(stack: string): Promise<void> {
     const started = Date.now();
     const lab = await open(stack);
     const progress = labProgress(lab.plan, process.stderr, "up");
-    const result = await lab.up({ onEvent: progress.onEvent, onReady: progress.ready }).finally(progress.done);
+    const result = await lab.up({ onEvent: progress.onEvent, onReady: progress.ready, log: note }).finally(progress.done);
     fs.mkdirSync(path.dirname(manifestPath(stack)), { recursive: true });
     fs.writeFileSync(manifestPath(stack), `${JSON.stringify(await lab.manifest(), null, 2)}\n`);
     const changes = changed(result.changes);
@@ -56,7 +57,7 @@ async function down(stack: string): Promise<void> {
     const started = Date.now();
     const lab = await open(stack, false);
     const progress = labProgress(lab.plan, process.stderr, "destroy");
-    const result = await lab.destroy({ onEvent: progress.onEvent }).finally(progress.done);
+    const result = await lab.destroy({ onEvent: progress.onEvent, log: note }).finally(progress.done);
     fs.rmSync(manifestPath(stack), { force: true });
     const deleted = result.summary.resourceChanges?.delete ?? 0;
     console.log(deleted > 0 ? `lab ${lab.plan.name}: ${deleted} resources deleted in ${elapsed(started)}` : `nothing of ${lab.plan.name} was deployed`);

@@ -57,7 +57,12 @@ export function waitForNode(docker: Docker, container: string, node: string, tim
                 else if (line.includes(`] ${FAILED_MESSAGE}`)) finish(new NodeNotReadyError(node, "failed to start", lines.slice(-30).join("\n")));
             }
         };
-        docker.getContainer(container).logs({ follow: true, stdout: true, stderr: true }).then((stream) => {
+        // From the container's latest start only: a restarted node's earlier
+        // run may have said ready, or failed, and says nothing about now.
+        const logs = (since: string) => docker.getContainer(container)
+            // Docker reads "seconds.nanoseconds"; the typings only know whole seconds.
+            .logs({ follow: true, stdout: true, stderr: true, since: since as unknown as number });
+        docker.getContainer(container).inspect().then((info) => logs(dockerTimestamp(info.State.StartedAt))).then((stream) => {
             source = stream;
             const out = new PassThrough();
             out.on("data", onText);
@@ -66,4 +71,12 @@ export function waitForNode(docker: Docker, container: string, node: string, tim
             stream.on("error", (e: Error) => finish(e));
         }, (e: Error) => finish(new NodeNotReadyError(node, `has no log to follow: ${e.message}`, "")));
     });
+}
+
+/** An RFC 3339 time with nanoseconds, as Docker reports it, in the "seconds.nanoseconds" form its API takes. */
+export function dockerTimestamp(rfc3339: string): string {
+    const m = /^(.*?)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339);
+    if (!m) throw new Error(`not an RFC 3339 time: ${rfc3339}`);
+    const seconds = Date.parse(`${m[1]}${m[3]}`) / 1000;
+    return `${seconds}.${(m[2] ?? "").padEnd(9, "0")}`;
 }
