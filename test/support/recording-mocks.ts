@@ -17,6 +17,12 @@ export interface Registered {
     readonly inputs: Record<string, unknown>;
 }
 
+/**
+ * The seed of every lab the unit tests run: fixed, so that no test depends
+ * on randomness, and as long as a real one must be.
+ */
+export const TEST_SEED = "vnetlab-unit-tests-seed-0123456789abcdef";
+
 /** What a mocked RandomPassword returns, easy to search for in every input. */
 export const fakePsk = (name: string) => `fake-psk-for-${name}-0123456789`;
 
