@@ -2,6 +2,7 @@
 // resources under Pulumi's mock runtime and DockerMockEngine realizes each one
 // (see docker-engine.ts for why there is no Pulumi CLI here). Used by
 // `npm run lab`, `npm run bench` and the end-to-end tests.
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DockerMockEngine } from "./docker-engine";
 import { Lab, nodeImage } from "../components";
@@ -22,6 +23,12 @@ export interface DeployOptions {
     readonly log?: (line: string) => void;
     /** Steps as they complete: resources made, build lines, nodes ready. */
     readonly progress?: (plan: LabPlan) => LabProgress;
+    /**
+     * The lab's seed (vnetlab:seed). By default a fresh one per deploy: this
+     * engine keeps no state between runs, so each `up` makes a new PKI and
+     * new PSKs, as it did when it generated keys itself.
+     */
+    readonly seed?: string;
 }
 
 /**
@@ -50,7 +57,8 @@ export async function deploy(stack: string, source: { lab: unknown } | { plan: L
         if (!/failed to register new resource|DockerMockEngine/.test(String((reason as Error)?.message ?? reason))) throw reason;
     };
     process.on("unhandledRejection", registrationFailed);
-    const lab = withPlainStackTraces(() => new Lab(plan.name, { plan }));
+    const seed = pulumi.secret(options.seed ?? crypto.randomBytes(32).toString("hex"));
+    const lab = withPlainStackTraces(() => new Lab(plan.name, { plan, seed }));
     try {
         const manifest = await engine.output(lab.manifest);
         await waitUntilReady(manifest.plan, { docker: engine.docker, ...(progress ? { onReady: progress.ready } : {}) });
