@@ -6,11 +6,11 @@
 // same bytes on every run and every machine, so nothing needs keeping in
 // state and a second `pulumi up` changes nothing.
 //
-// The certificates have the shape the @pulumi/tls provider gave them (Go's
-// crypto/x509): subject C, O, CN one RDN each; key usage critical, extended
-// key usage, basic constraints critical, subject key identifier as SHA-1 of
-// the public point, authority key identifier on all but the root, and the
-// gateway's ISP addresses as IP subjectAltNames.
+// The certificates keep the shape they had when the Terraform tls provider
+// made them with Go's crypto/x509: subject C, O, CN one RDN each; key usage
+// critical, extended key usage, basic constraints critical, subject key
+// identifier as SHA-1 of the public point, authority key identifier on all
+// but the root, and the gateway's ISP addresses as IP subjectAltNames.
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs this polyfill loaded first.
 import "reflect-metadata";
 import * as crypto from "crypto";

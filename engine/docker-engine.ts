@@ -23,11 +23,9 @@ import Docker from "dockerode";
 import * as tar from "tar-stream";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dockerSdk from "@pulumi/docker";
-import type * as randomSdk from "@pulumi/random";
 import { BuildStreamDecoder, TailLog, makeBuildContext } from "./build";
 import { containerLogTail } from "./logs";
-import { generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "./values";
-import { realizeTls } from "./tls";
+import { parseGoDuration, unwrapSecrets } from "./values";
 
 export { containerLogTail, demuxDockerFrames } from "./logs";
 export { execIn } from "../verify/exec";
@@ -43,9 +41,6 @@ type NetworkInputs = pulumi.Unwrap<dockerSdk.NetworkArgs>;
 type ContainerInputs = pulumi.Unwrap<dockerSdk.ContainerArgs>;
 type UploadInput = NonNullable<ContainerInputs["uploads"]>[number];
 type NetworkAttachment = NonNullable<ContainerInputs["networksAdvanced"]>[number];
-type RandomPasswordInputs = pulumi.Unwrap<randomSdk.RandomPasswordArgs>;
-type RandomStringInputs = pulumi.Unwrap<randomSdk.RandomStringArgs>;
-type RandomIdInputs = pulumi.Unwrap<randomSdk.RandomIdArgs>;
 
 export interface DockerMockEngineOptions {
     /** Defaults to the local engine (DOCKER_HOST or /var/run/docker.sock). */
@@ -497,14 +492,7 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
             case "docker:index/image:Image": return this.createImage(name, inputs as ImageInputs);
             case "docker:index/network:Network": return this.createNetwork(name, inputs as NetworkInputs);
             case "docker:index/container:Container": return this.admitContainer(name, inputs as ContainerInputs);
-            case "random:index/randomPassword:RandomPassword": return Promise.resolve(this.randomPassword(inputs as RandomPasswordInputs));
-            case "random:index/randomString:RandomString": return Promise.resolve(this.randomString(inputs as RandomStringInputs));
-            case "random:index/randomId:RandomId": return Promise.resolve(this.randomId(inputs as RandomIdInputs));
-            default: {
-                const tls = realizeTls(type, inputs);
-                if (tls) return tls;
-                throw new Error("DockerMockEngine: unsupported resource type " + type);
-            }
+            default: throw new Error("DockerMockEngine: unsupported resource type " + type);
         }
     }
 
@@ -919,42 +907,6 @@ export class DockerMockEngine implements pulumi.runtime.Mocks {
             if (Date.now() > deadline) await failWith(`was not healthy within ${timeoutSeconds} s (health: ${st.Health?.Status})`);
             await sleep(250);
         }
-    }
-
-    // ------------------------------------------------------------ random
-
-    private randomParams(inp: RandomPasswordInputs | RandomStringInputs) {
-        return {
-            length: inp.length,
-            upper: inp.upper ?? true,
-            lower: inp.lower ?? true,
-            // `number` is the deprecated spelling of `numeric`; either false disables digits.
-            numeric: (inp.numeric ?? true) && (inp.number ?? true),
-            special: inp.special ?? true,
-            minUpper: inp.minUpper ?? 0,
-            minLower: inp.minLower ?? 0,
-            minNumeric: inp.minNumeric ?? 0,
-            minSpecial: inp.minSpecial ?? 0,
-            ...(inp.overrideSpecial !== undefined ? { overrideSpecial: inp.overrideSpecial } : {}),
-        };
-    }
-
-    private randomPassword(inp: RandomPasswordInputs): Created {
-        const p = this.randomParams(inp);
-        // Plain here: the program marks the result secret (the mock monitor ignores additionalSecretOutputs).
-        // bcryptHash is not produced (no bcrypt implementation in the project).
-        return { id: "none", outputs: { ...p, number: p.numeric, result: generateRandomString(p) } };
-    }
-
-    private randomString(inp: RandomStringInputs): Created {
-        const p = this.randomParams(inp);
-        const result = generateRandomString(p);
-        return { id: result, outputs: { ...p, number: p.numeric, result } };
-    }
-
-    private randomId(inp: RandomIdInputs): Created {
-        const v = generateRandomId(inp.byteLength, inp.prefix ?? "");
-        return { id: v.id, outputs: { b64Url: v.b64Url, b64Std: v.b64Std, hex: v.hex, dec: v.dec } };
     }
 }
 

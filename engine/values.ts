@@ -1,7 +1,6 @@
 // Value handling shared by the Docker-backed mock engine: how Pulumi's mock
-// monitor hands inputs over, Go-style durations as the Docker provider parses
-// them, and the random provider's generators.
-import * as crypto from "crypto";
+// monitor hands inputs over, and Go-style durations as the Docker provider
+// parses them.
 
 /** Key and value that mark a secret in the mock monitor's deserialized inputs. */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -58,79 +57,4 @@ export function parseGoDuration(text: string): number {
         pos = re.lastIndex;
     }
     return sign * Math.round(total);
-}
-
-const LOWER = "abcdefghijklmnopqrstuvwxyz";
-const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const NUMERIC = "0123456789";
-/** The random provider's default special characters. */
-export const DEFAULT_SPECIAL = "!@#$%&*()-_=+[]{}<>:?";
-
-export interface RandomStringParams {
-    readonly length: number;
-    readonly upper: boolean;
-    readonly lower: boolean;
-    readonly numeric: boolean;
-    readonly special: boolean;
-    readonly minUpper: number;
-    readonly minLower: number;
-    readonly minNumeric: number;
-    readonly minSpecial: number;
-    readonly overrideSpecial?: string;
-}
-
-function pick(chars: string, count: number): string[] {
-    if (count > 0 && chars.length === 0) throw new Error("random: a character class with a minimum count is empty");
-    return Array.from({ length: count }, () => chars[crypto.randomInt(chars.length)]);
-}
-
-/**
- * The random provider's algorithm (terraform-provider-random string.go):
- * the minimum of each class first, the rest from the enabled classes, then a
- * shuffle. As there, a minimum applies even to a disabled class.
- */
-export function generateRandomString(p: RandomStringParams): string {
-    const specialChars = p.overrideSpecial ? p.overrideSpecial : DEFAULT_SPECIAL;
-    const mins = p.minUpper + p.minLower + p.minNumeric + p.minSpecial;
-    if (!Number.isInteger(p.length) || p.length < 1) throw new Error(`random: length must be a positive integer, got ${p.length}`);
-    if (p.length < mins) {
-        throw new Error(`random: length (${p.length}) must be >= min_upper + min_lower + min_numeric + min_special (${mins})`);
-    }
-    const chars = (p.upper ? UPPER : "") + (p.lower ? LOWER : "") + (p.numeric ? NUMERIC : "") + (p.special ? specialChars : "");
-    if (chars.length === 0) throw new Error("random: every character class is disabled");
-    const result = [
-        ...pick(NUMERIC, p.minNumeric),
-        ...pick(LOWER, p.minLower),
-        ...pick(UPPER, p.minUpper),
-        ...pick(specialChars, p.minSpecial),
-    ];
-    result.push(...pick(chars, p.length - result.length));
-    for (let i = result.length - 1; i > 0; i--) {
-        const j = crypto.randomInt(i + 1);
-        [result[i], result[j]] = [result[j], result[i]];
-    }
-    return result.join("");
-}
-
-export interface RandomIdValues {
-    readonly id: string;
-    readonly b64Url: string;
-    readonly b64Std: string;
-    readonly hex: string;
-    readonly dec: string;
-}
-
-/** random_id: the ID is the bare URL-safe base64; the prefix goes on every other form. */
-export function generateRandomId(byteLength: number, prefix = ""): RandomIdValues {
-    if (!Number.isInteger(byteLength) || byteLength < 1) throw new Error(`random: byteLength must be a positive integer, got ${byteLength}`);
-    const bytes = crypto.randomBytes(byteLength);
-    const b64Url = bytes.toString("base64url");
-    const hex = bytes.toString("hex");
-    return {
-        id: b64Url,
-        b64Url: prefix + b64Url,
-        b64Std: prefix + bytes.toString("base64"),
-        hex: prefix + hex,
-        dec: prefix + BigInt(`0x${hex}`).toString(10),
-    };
 }

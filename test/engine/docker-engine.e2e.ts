@@ -1,5 +1,5 @@
 // Proves the Docker-backed mock engine on the local Docker engine: a tiny
-// Pulumi program (image, two macvlan networks, a password, one container)
+// Pulumi program (image, two macvlan networks, a secret, one container)
 // is really built, created and started, inspected from outside and inside,
 // and torn down without leftovers. Run:
 //   npx mocha -r ts-node/register test/engine/docker-engine.e2e.ts
@@ -12,10 +12,9 @@ import * as path from "path";
 import Docker from "dockerode";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import * as random from "@pulumi/random";
 import { DockerMockEngine, assertNoLeftovers, execIn, purgeByName } from "../../engine/docker-engine";
 import { BuildStreamDecoder, DockerIgnore, TailLog } from "../../engine/build";
-import { SECRET_MARK, SECRET_SIG, UNKNOWN_VALUE, generateRandomId, generateRandomString, parseGoDuration, unwrapSecrets } from "../../engine/values";
+import { SECRET_MARK, SECRET_SIG, UNKNOWN_VALUE, parseGoDuration, unwrapSecrets } from "../../engine/values";
 
 const FIXTURE = path.join(__dirname, "fixture");
 const IMAGE = "vnetlab-test/engine-fixture:e2e";
@@ -90,7 +89,8 @@ describe("DockerMockEngine on the local Docker engine", function () {
                 { subnet: "fd00:7e57:10::/64", gateway: "fd00:7e57:10::fffe" },
             ],
         });
-        const password = new random.RandomPassword("psk", { length: 24, special: false });
+        // A secret upload, as a PSK is; fixed, since no provider generates one any more.
+        const password = pulumi.secret("e2eFixedPsk0123456789abc");
         node = new docker.Container("node", {
             name: CONTAINER,
             hostname: "node",
@@ -107,7 +107,7 @@ describe("DockerMockEngine on the local Docker engine", function () {
             uploads: [
                 { file: "/opt/vnetlab/start.sh", content: START_SCRIPT, executable: true, permissions: "0755" },
                 { file: "/opt/vnetlab/helper.sh", content: "#!/bin/sh\necho helper\n", executable: true },
-                { file: "/opt/vnetlab/secret/psk", content: pulumi.secret(password.result), permissions: "0600" },
+                { file: "/opt/vnetlab/secret/psk", content: password, permissions: "0600" },
                 { file: "/tmp/vnetlab/note", content: "in /tmp\n" },
             ],
             labels: [{ label: "vnetlab.test", value: "engine-e2e" }],
@@ -120,7 +120,7 @@ describe("DockerMockEngine on the local Docker engine", function () {
         });
         containerId = await engine.output(node.id);
         imageId = await engine.output(image.repoDigest);
-        psk = await engine.output(password.result);
+        psk = await engine.output(password);
         timings.push(`up (build + 2 networks + container healthy): ${Date.now() - t0} ms`);
     });
 
@@ -346,20 +346,6 @@ describe("DockerMockEngine helpers (no Docker needed)", function () {
         expect(() => unwrapSecrets({ image: UNKNOWN_VALUE })).to.throw(/inputs.image is unknown/);
     });
 
-    it("generates random strings with the random provider's classes and minimums", function () {
-        const base = { length: 48, upper: true, lower: true, numeric: true, special: false, minUpper: 0, minLower: 0, minNumeric: 0, minSpecial: 0 };
-        expect(generateRandomString(base)).to.match(/^[A-Za-z0-9]{48}$/);
-        for (let i = 0; i < 50; i++) {
-            const s = generateRandomString({ ...base, length: 4, special: true, overrideSpecial: "_", minUpper: 1, minLower: 1, minNumeric: 1, minSpecial: 1 });
-            expect(s).to.match(/[A-Z]/).and.match(/[a-z]/).and.match(/[0-9]/).and.match(/_/);
-        }
-        expect(() => generateRandomString({ ...base, length: 2, minUpper: 2, minLower: 1 })).to.throw(/must be >=/);
-        const id = generateRandomId(8, "p-");
-        expect(id.hex).to.match(/^p-[0-9a-f]{16}$/);
-        expect(id.id).to.match(/^[A-Za-z0-9_-]{11}$/);
-        expect(id.dec).to.equal(`p-${BigInt(`0x${id.hex.slice(2)}`).toString()}`);
-    });
-
     it("applies .dockerignore like Docker (last match wins, parent directories match)", function () {
         const ig = new DockerIgnore("# comment\n*.log\n!keep.log\nbuild/\n**/tmp\n");
         expect(ig.ignores("a.log")).to.equal(true);
@@ -391,31 +377,20 @@ describe("DockerMockEngine helpers (no Docker needed)", function () {
         expect(d.error).to.equal("boom");
     });
 
-    it("lets component resources through and generates random values under Pulumi", async function () {
+    it("lets component resources through under Pulumi", async function () {
         const engine = new DockerMockEngine();
         await pulumi.runtime.setMocks(engine, "vnetlab", "engine-helpers", false);
         class Group extends pulumi.ComponentResource {
-            readonly token: random.RandomString;
-            readonly pw: random.RandomPassword;
             constructor(name: string) {
                 super("vnetlab:test:Group", name, {}, {});
-                this.token = new random.RandomString(`${name}-token`, { length: 12, special: false, upper: false }, { parent: this });
-                this.pw = new random.RandomPassword(`${name}-pw`, { length: 16 }, { parent: this });
                 this.registerOutputs({});
             }
         }
         const g = new Group("g");
-        const rid = new random.RandomId("rid", { byteLength: 4 });
-        expect(await engine.output(g.token.result)).to.match(/^[a-z0-9]{12}$/);
-        expect(await engine.output(rid.hex)).to.match(/^[0-9a-f]{8}$/);
-        const pw = await engine.output(g.pw.result);
-        expect(pw).to.have.length(16);
-        // Kept as the provider returns it: the program decides what is secret.
-        expect(await pulumi.isSecret(g.pw.result)).to.equal(false);
+        await engine.output(g.urn);
         await engine.settled();
         const group = engine.find("vnetlab:test:Group", "g");
         expect(group?.custom).to.equal(false);
-        expect(engine.find("random:index/randomString:RandomString", "g-token")?.id).to.equal(await engine.output(g.token.result));
         const call = await engine.call({ token: "aws:index/getRegion:getRegion", inputs: {} }).then(() => undefined, (e: Error) => e);
         expect(call?.message).to.equal("DockerMockEngine: unsupported call aws:index/getRegion:getRegion");
         expect(await engine.leftovers()).to.deep.equal([]);
