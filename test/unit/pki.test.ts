@@ -2,12 +2,14 @@
 // the chain, its shape, where the keys go, and what a revocation changes.
 import { expect } from "chai";
 import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { RecordingMocks, Registered, TEST_SEED, isSecret, runLab, stackLab } from "../support/recording-mocks";
 import { parseLab } from "../../model/validate";
 import { PKI_NOT_BEFORE, planLab } from "../../plan/plan";
 import { CREDENTIAL_PATHS, SECRETS_CONF, SWANCTL_CONF } from "../../configs";
+import { Pki, VpnTunnel } from "../../components";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 type Json = any;
@@ -104,6 +106,17 @@ describe("lab PKI (site-to-site, derived from the seed)", function () {
             const cert = certOf(mocks, container.name, CREDENTIAL_PATHS.certificate);
             expect(Buffer.from(own).equals(Buffer.from(cert.publicKey.rawData)), container.name).to.equal(true);
         }
+    });
+
+    it("keeps what derives from the seed secret, even from a plain seed, and leaves certificates and CRLs public", async () => {
+        pulumi.runtime.setMocks(new RecordingMocks(), "vnetlab", "site-to-site", false);
+        const pki = new Pki("secrecy", { pki: plan.pki!, seed: TEST_SEED });
+        const tunnel = new VpnTunnel("a-s", { tunnel: { ...plan.tunnels[0], auth: "psk" }, seed: TEST_SEED });
+        for (const gw of GATEWAYS) {
+            expect(await pulumi.isSecret(pki.gateways[gw].privateKeyPem), gw).to.equal(true);
+            expect(await pulumi.isSecret(pki.gateways[gw].credentials), gw).to.equal(false);
+        }
+        expect(await pulumi.isSecret(tunnel.psk!)).to.equal(true);
     });
 
     it("registers identical inputs on a second run with the same seed, with nothing kept in between", async () => {
