@@ -10,6 +10,8 @@ export = async () => {
     const lab = await deployLabOnHost({
         lab: config.getObject<unknown>("lab"),
         stack: pulumi.getStack(),
+        // A secret: the lab's keys, certificates and generated PSKs derive from it.
+        seed: config.getSecret("seed"),
         tunnelSecret: (tunnel) => config.getSecret(`psk-${tunnel}`),
     });
     return {

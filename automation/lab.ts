@@ -12,6 +12,7 @@ import {
     CommandError, DestroyResult, EngineEvent, LocalWorkspace, OpMap, PreviewResult, PulumiCommand, Stack, UpResult,
 } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../model/stack-file";
+import { SEED_CONFIG_KEY } from "../model/seed";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
@@ -20,8 +21,6 @@ import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkDataplane } from "../host/preflight";
 import { SETUP_HINT, Toolchain, findToolchain } from "./toolchain";
 
-/** The stack secret every derived key and PSK comes from (configs/pki.ts). */
-export const SEED_KEY = "vnetlab:seed";
 export const LAB_KEY = "vnetlab:lab";
 
 export const stackFile = (stack: string, dir: string = PROJECT_DIR) => path.join(dir, `Pulumi.${stack}.yaml`);
@@ -145,8 +144,8 @@ export class LabStack {
             { pulumiCommand, envVars, ...(toolchain.kind === "vnetlab" ? { pulumiHome: toolchain.env.PULUMI_HOME } : {}) },
         ).catch((e: unknown) => { throw pulumiError(e); });
         const config = await stack.getAllConfig();
-        if (config[SEED_KEY] === undefined) {
-            await stack.setConfig(SEED_KEY, { value: crypto.randomBytes(32).toString("hex"), secret: true });
+        if (config[SEED_CONFIG_KEY] === undefined) {
+            await stack.setConfig(SEED_CONFIG_KEY, { value: crypto.randomBytes(32).toString("hex"), secret: true });
         }
         return new LabStack(name, stack, toolchain, plan);
     }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseLab } from "../model/validate";
+import { checkSeed, requireSeed } from "../model/seed";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
 import { PreflightOptions, checkDataplane } from "../host/preflight";
@@ -10,6 +11,8 @@ export interface LabInputs {
     /** The raw `vnetlab:lab` object as the stack config holds it. */
     readonly lab: unknown;
     readonly stack: string;
+    /** The stack secret `vnetlab:seed`; undefined when the stack has none, which is refused. */
+    readonly seed: pulumi.Input<string> | undefined;
     /** Looks up an optional secret PSK for a tunnel (`vnetlab:psk-<tunnel>`). */
     readonly tunnelSecret?: (tunnel: string) => pulumi.Output<string> | undefined;
     /** See LabArgs.vethParents; deployLabOnHost asks the host. */
@@ -21,28 +24,42 @@ export interface LabInputs {
  * config stops here, with its config path, and leaves nothing half-deployed.
  * It does not ask the Docker host about its kernel (deployLabOnHost does):
  * the unit tests use it to see what the program registers for any lab.
+ * A seed given as an Output is only checked once its value is there, when
+ * the PKI and PSKs derive from it; deployLabOnHost checks it first.
  */
 export function deployLab(inputs: LabInputs): Lab {
-    return register(planLab(parseLab(inputs.lab, inputs.stack), inputs.stack), inputs);
+    const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
+    const seed = requireSeed(inputs.seed, inputs.stack);
+    const checked = typeof seed === "string"
+        ? checkSeed(seed, inputs.stack)
+        : pulumi.output(seed).apply((value) => checkSeed(value, inputs.stack));
+    return register(plan, checked, inputs);
 }
 
 /**
  * deployLab, after asking the Docker host whether its kernel can carry the
  * lab's IPsec (host/preflight.ts): a lab it cannot carry (transport mode
- * without kernel ESP) is refused before anything is registered. The program
- * (index.ts) deploys this way.
+ * without kernel ESP) is refused before anything is registered, as is a
+ * missing or short seed. The program (index.ts) deploys this way.
  */
 export async function deployLabOnHost(inputs: LabInputs, preflight: PreflightOptions = {}): Promise<Lab> {
     const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
+    const seed = requireSeed(inputs.seed, inputs.stack);
+    checkSeed(await valueOf(seed), inputs.stack);
     await checkDataplane(plan, preflight);
-    return register(plan, { vethParents: !dockerMakesMacvlanParents(), ...inputs });
+    return register(plan, seed, { vethParents: !dockerMakesMacvlanParents(), ...inputs });
 }
 
-function register(plan: LabPlan, inputs: LabInputs): Lab {
+/** An Input's value. Config values are never unknown, not even in a preview, so this resolves. */
+function valueOf(input: pulumi.Input<string>): Promise<string> {
+    return new Promise((resolve) => pulumi.output(input).apply((value) => { resolve(value); return value; }));
+}
+
+function register(plan: LabPlan, seed: pulumi.Input<string>, inputs: LabInputs): Lab {
     const tunnelSecrets: Record<string, pulumi.Output<string>> = {};
     for (const t of plan.tunnels) {
         const psk = inputs.tunnelSecret?.(t.name);
         if (psk !== undefined) tunnelSecrets[t.name] = psk;
     }
-    return new Lab(plan.name, { plan, tunnelSecrets, vethParents: inputs.vethParents ?? false });
+    return new Lab(plan.name, { plan, seed, tunnelSecrets, vethParents: inputs.vethParents ?? false });
 }

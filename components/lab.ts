@@ -10,7 +10,9 @@ import { nodeImage } from "./node-image";
 
 export interface LabArgs {
     readonly plan: LabPlan;
-    /** PSK overrides by tunnel name (`vnetlab:psk-<tunnel>`); tunnels without one get a generated secret. */
+    /** The stack's seed (`vnetlab:seed`): the lab's PKI and generated PSKs derive from it. */
+    readonly seed: pulumi.Input<string>;
+    /** PSK overrides by tunnel name (`vnetlab:psk-<tunnel>`); tunnels without one get a PSK derived from the seed. */
     readonly tunnelSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
     /**
      * Give each macvlan segment without a configured parent a veth pair of its
@@ -38,11 +40,11 @@ export class Lab extends pulumi.ComponentResource {
         const psks: Record<string, pulumi.Output<string>> = {};
         for (const t of plan.tunnels) {
             const override = args.tunnelSecrets?.[t.name];
-            const tunnel = new VpnTunnel(t.name, { tunnel: t, ...(override !== undefined ? { psk: override } : {}) }, { parent: this });
+            const tunnel = new VpnTunnel(t.name, { tunnel: t, seed: args.seed, ...(override !== undefined ? { psk: override } : {}) }, { parent: this });
             if (tunnel.psk) psks[t.name] = tunnel.psk;
         }
 
-        const pki = plan.pki ? new Pki(`${name}-pki`, { pki: plan.pki }, { parent: this }) : undefined;
+        const pki = plan.pki ? new Pki(`${name}-pki`, { pki: plan.pki, seed: args.seed }, { parent: this }) : undefined;
         // Segments no site owns, which several sites' gateways join.
         const shared: Record<string, pulumi.Output<string>> = Object.fromEntries(
             plan.segments.filter((s) => s.site === undefined).map((s) => [s.key, segmentNetwork(plan, s, vethParents, { parent: this }).name]),

@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import type { TunnelPlan } from "../plan/types";
+import { derivePsk } from "../configs";
 
 export interface VpnTunnelArgs {
     readonly tunnel: TunnelPlan;
-    /** A PSK from config (`vnetlab:tunnelSecrets`); a generated one otherwise. */
+    /** The stack's seed (`vnetlab:seed`), which a PSK without an override derives from. */
+    readonly seed: pulumi.Input<string>;
+    /** A PSK from config (`vnetlab:psk-<tunnel>`); one derived from the seed otherwise. */
     readonly psk?: pulumi.Input<string>;
 }
 
@@ -19,9 +21,10 @@ export class VpnTunnel extends pulumi.ComponentResource {
     constructor(name: string, args: VpnTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vnetlab:index:VpnTunnel", name, {}, opts);
         if (args.tunnel.auth === "psk") {
-            this.psk = args.psk !== undefined
-                ? pulumi.secret(args.psk)
-                : new random.RandomPassword(`${name}-psk`, { length: 48, special: false }, { parent: this }).result;
+            // Secret whether or not the seed or the override came in as one.
+            this.psk = pulumi.secret(args.psk !== undefined
+                ? args.psk
+                : pulumi.output(args.seed).apply((seed) => derivePsk(seed, args.tunnel.name)));
         }
         this.registerOutputs({ type: args.tunnel.type, ...(this.psk ? { psk: this.psk } : {}) });
     }

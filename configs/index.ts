@@ -1,7 +1,8 @@
-// The files a node needs, rendered from the lab plan. Pure: no I/O, no clock,
-// no randomness; the same plan gives byte-identical files. Components copy
-// them into the container before its first start. They are data and configs
-// only: the program that acts on them (image/vnetlab-start) is in the image.
+// The files a node needs, rendered from the lab plan (and its keys and PSKs
+// derived from the stack's seed). Pure: no I/O, no clock, no randomness; the
+// same plan and seed give byte-identical files. Components copy them into the
+// container before its first start. They are data and configs only: the
+// program that acts on them (image/vnetlab-start) is in the image.
 import type { LabPlan, NodePlan } from "../plan/types";
 import { renderFirewall } from "./firewall";
 import { renderNodeConf } from "./node-conf";
@@ -19,6 +20,8 @@ export { renderNodeConf, nodeConfRecords, NodeConfRecord, NODE_CONF_FORMAT, IKE_
 export { renderStrongswanConf, charonPlugins } from "./strongswan";
 export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from "./credentials";
 export { signCrl } from "./crl";
+export { derivePki, gatewayCredentials, LabPki } from "./pki";
+export { derivePsk, PSK_LENGTH } from "./psk";
 export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, startAction, swanctlSecret, runsIke, poolName, DPD_DELAY_SECONDS } from "./swanctl";
 
 /** Every file of a node except its secrets, sorted by path. */

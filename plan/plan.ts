@@ -198,6 +198,14 @@ function planChecks(lab: LabConfig, nodes: NodePlan[]): CheckPlan[] {
     });
 }
 
+/**
+ * When the lab's certificates become valid. A constant, not the clock: the
+ * PKI is a pure function of the seed and the plan, and a date read at run
+ * time would re-issue every certificate, and so change every gateway, on each
+ * `pulumi preview`. Certificates run validityDays from here.
+ */
+export const PKI_NOT_BEFORE = "2026-01-01T00:00:00Z";
+
 function planPki(lab: LabConfig, name: string, tunnels: TunnelPlan[], nodes: NodePlan[]): PkiPlan | undefined {
     const gateways = [...new Set(tunnels.filter((t) => t.auth === "pubkey").flatMap((t) => t.ends.map((e) => e.gateway)))].sort();
     if (gateways.length === 0) return undefined;
@@ -209,6 +217,7 @@ function planPki(lab: LabConfig, name: string, tunnels: TunnelPlan[], nodes: Nod
     return {
         country: lab.pki.country,
         organization: lab.pki.organization,
+        notBefore: PKI_NOT_BEFORE,
         validityHours: lab.pki.validityDays * 24,
         rootCommonName: `${name} Root CA`,
         intermediateCommonName: `${name} Intermediate CA`,

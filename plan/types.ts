@@ -200,6 +200,9 @@ export interface CertificatePlan {
 export interface PkiPlan {
     readonly country: string;
     readonly organization: string;
+    /** When every certificate of the lab becomes valid (ISO 8601, UTC): PKI_NOT_BEFORE. */
+    readonly notBefore: string;
+    /** A gateway certificate's; each CA outlives what it signs. */
     readonly validityHours: number;
     readonly rootCommonName: string;
     readonly intermediateCommonName: string;

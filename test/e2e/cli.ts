@@ -1,4 +1,4 @@
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,12 +13,15 @@ export interface CliRun {
     readonly stderr: string;
 }
 
+const scriptArgs = (script: string, args: readonly string[]) => [require.resolve("ts-node/dist/bin"), script, ...args];
+const scriptEnv = () => ({ ...process.env, TS_NODE_TRANSPILE_ONLY: "true" });
+
 /** One of the project's commands (a script run by ts-node, as `npm run` does), from the project directory. */
 async function runScript(script: string, args: readonly string[]): Promise<CliRun> {
     try {
         const { stdout, stderr } = await promisify(execFile)(
-            process.execPath, [require.resolve("ts-node/dist/bin"), script, ...args],
-            { cwd: PROJECT_DIR, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 16 * 1024 * 1024 },
+            process.execPath, scriptArgs(script, args),
+            { cwd: PROJECT_DIR, env: scriptEnv(), maxBuffer: 16 * 1024 * 1024 },
         );
         return { exitCode: 0, stdout, stderr };
     } catch (e) {
@@ -41,4 +44,31 @@ export async function runVerifyCli(plan: LabPlan, args: readonly string[] = []):
 /** `npm run lab -- <args>` as a user runs it. */
 export function runLabCli(args: readonly string[]): Promise<CliRun> {
     return runScript("scripts/lab.ts", args);
+}
+
+/**
+ * `npm run lab -- <args>` started in a process group of its own, to be killed
+ * (SIGKILL, the whole group: the command, the pulumi CLI, its language host
+ * and providers) once its output matches `when`, as a crash or `kill -9` would.
+ */
+export function startLabCli(args: readonly string[]): { killWhen(when: RegExp, timeoutSeconds?: number): Promise<CliRun> } {
+    const child = spawn(process.execPath, scriptArgs("scripts/lab.ts", args), { cwd: PROJECT_DIR, env: scriptEnv(), detached: true });
+    let stdout = "";
+    let stderr = "";
+    return {
+        killWhen: (when, timeoutSeconds = 300) => new Promise<CliRun>((resolve, reject) => {
+            const kill = () => {
+                try {
+                    process.kill(-child.pid!, "SIGKILL");
+                } catch {
+                    // Already gone.
+                }
+            };
+            const timer = setTimeout(() => { kill(); reject(new Error(`lab ${args.join(" ")}: no output matching ${when} within ${timeoutSeconds} s:\n${stdout}\n${stderr}`)); }, timeoutSeconds * 1000);
+            const look = () => { if (when.test(stdout) || when.test(stderr)) kill(); };
+            child.stdout!.on("data", (d: Buffer) => { stdout += d.toString(); look(); });
+            child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); look(); });
+            child.on("close", (code) => { clearTimeout(timer); resolve({ exitCode: code ?? -1, stdout, stderr }); });
+        }),
+    };
 }

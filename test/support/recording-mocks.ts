@@ -4,8 +4,6 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { deployLab } from "../../components";
 import { loadStackLab } from "../../model/stack-file";
-import { realizeTls } from "../../engine/tls";
-import { unwrapSecrets } from "../../engine/values";
 
 /** How a secret input reaches the mocks (see ENVIRONMENT.md). */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -17,40 +15,23 @@ export interface Registered {
     readonly inputs: Record<string, unknown>;
 }
 
-/** What a mocked RandomPassword returns, easy to search for in every input. */
-export const fakePsk = (name: string) => `fake-psk-for-${name}-0123456789`;
-
 /**
- * What a stack's state keeps between runs: keys and certificates are made
- * once and then read back, as `pulumi up` does. Share one between two runs to
- * see what a second `pulumi up` would register.
+ * The seed of every lab the unit tests run: fixed, so that no test depends
+ * on randomness, and as long as a real one must be.
  */
-export type MockState = Map<string, { id: string; outputs: Record<string, unknown> }>;
+export const TEST_SEED = "vnetlab-unit-tests-seed-0123456789abcdef";
 
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: Registered[] = [];
 
-    constructor(private readonly state: MockState = new Map()) {}
-
-    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
         // Component resources reach the mocks too; only custom ones become Docker objects.
         if (args.custom !== false) this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-        if (args.type.startsWith("tls:")) {
-            // Real keys and certificates: the program signs CRLs with them.
-            const key = `${args.type}::${args.name}`;
-            let kept = this.state.get(key);
-            if (!kept) {
-                kept = await realizeTls(args.type, unwrapSecrets(args.inputs) as Record<string, unknown>)!;
-                this.state.set(key, kept);
-            }
-            return { id: kept.id, state: { ...args.inputs, ...kept.outputs } };
-        }
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") {
             // What the provider reads back: the built image's full id, a function of what was built.
             state.imageId = `sha256:${crypto.createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
         }
-        if (args.type === "random:index/randomPassword:RandomPassword") state.result = fakePsk(args.name);
         return { id: `${args.name}-id`, state };
     }
 
@@ -79,17 +60,23 @@ export function isSecret(value: unknown): value is { value: unknown } {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
 }
 
-/** Runs the whole program for a lab config under fresh recording mocks and waits until every node is registered. */
+/**
+ * Runs the whole program for a lab config under fresh recording mocks and
+ * waits until every node is registered. The seed goes in plain, unlike
+ * config.getSecret's: what is secret must be so because the components make it so.
+ */
 export async function runLab(
     lab: unknown,
     stack: string,
     psks: Record<string, string> = {},
     mocks: RecordingMocks = new RecordingMocks(),
+    seed: string = TEST_SEED,
 ): Promise<RecordingMocks> {
     pulumi.runtime.setMocks(mocks, "vnetlab", stack, false);
     const deployed = deployLab({
         lab,
         stack,
+        seed,
         tunnelSecret: (t) => (psks[t] !== undefined ? pulumi.secret(psks[t]) : undefined),
     });
     await promiseOf(deployed.manifest);

@@ -1,10 +1,15 @@
+// The lab PKI as the program hands it to the gateways, under Pulumi mocks:
+// the chain, its shape, where the keys go, and what a revocation changes.
 import { expect } from "chai";
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { MockState, RecordingMocks, Registered, isSecret, runLab, stackLab } from "../support/recording-mocks";
+import { RecordingMocks, Registered, TEST_SEED, isSecret, runLab, stackLab } from "../support/recording-mocks";
 import { parseLab } from "../../model/validate";
-import { planLab } from "../../plan/plan";
-import { CREDENTIAL_PATHS, SWANCTL_CONF } from "../../configs";
+import { PKI_NOT_BEFORE, planLab } from "../../plan/plan";
+import { CREDENTIAL_PATHS, SECRETS_CONF, SWANCTL_CONF } from "../../configs";
+import { Pki, VpnTunnel } from "../../components";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 type Json = any;
@@ -20,48 +25,58 @@ const revokedWith = (gateways: string[]) => {
     lab.pki = { revoke: gateways };
     return lab;
 };
+const GATEWAYS = ["gateway-a", "gateway-b", "gateway-s"];
+const OTHER_SEED = "another-seed-for-the-same-lab-fedcba9876543210";
 
-describe("lab PKI (site-to-site, under mocks that make real keys)", function () {
+describe("lab PKI (site-to-site, derived from the seed)", function () {
     this.timeout(30000);
     const plan = planLab(parseLab(stackLab("site-to-site"), "site-to-site"), "site-to-site");
-    const state: MockState = new Map();
     let mocks: RecordingMocks;
-    before(async () => { mocks = await runLab(stackLab("site-to-site"), "site-to-site", {}, new RecordingMocks(state)); });
+    before(async () => { mocks = await runLab(stackLab("site-to-site"), "site-to-site"); });
 
     it("chains each gateway's certificate to the intermediate and the intermediate to the root", async () => {
         const root = certOf(mocks, "gateway-a", CREDENTIAL_PATHS.rootCa);
         const intermediate = certOf(mocks, "gateway-a", CREDENTIAL_PATHS.intermediateCa);
         expect(root.subject).to.equal("C=FI, O=vnetlab, CN=vnetlab-site-to-site Root CA");
         expect(root.issuer).to.equal(root.subject);
+        expect(await root.verify({ publicKey: root.publicKey, signatureOnly: true })).to.equal(true);
         expect(intermediate.issuer).to.equal(root.subject);
         expect(intermediate.subject).to.equal("C=FI, O=vnetlab, CN=vnetlab-site-to-site Intermediate CA");
         expect(await intermediate.verify({ publicKey: root.publicKey, signatureOnly: true })).to.equal(true);
+        const keyId = (c: x509.X509Certificate) => c.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId;
+        expect(intermediate.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).to.equal(keyId(root));
         for (const ca of [root, intermediate]) {
             expect(ca.getExtension(x509.BasicConstraintsExtension)?.ca, ca.subject).to.equal(true);
             const usages = ca.getExtension(x509.KeyUsagesExtension)!.usages;
             expect(usages & x509.KeyUsageFlags.keyCertSign).to.not.equal(0);
             expect(usages & x509.KeyUsageFlags.cRLSign).to.not.equal(0);
         }
-        for (const gw of ["gateway-a", "gateway-b", "gateway-s"]) {
+        for (const gw of GATEWAYS) {
             const cert = certOf(mocks, gw, CREDENTIAL_PATHS.certificate);
             expect(cert.issuer).to.equal(intermediate.subject);
             expect(await cert.verify({ publicKey: intermediate.publicKey, signatureOnly: true }), gw).to.equal(true);
             expect(cert.getExtension(x509.BasicConstraintsExtension)?.ca ?? false).to.equal(false);
             expect(cert.getExtension(x509.KeyUsagesExtension)!.usages & x509.KeyUsageFlags.digitalSignature).to.not.equal(0);
+            expect(cert.getExtension(x509.ExtendedKeyUsageExtension)!.usages).to.deep.equal(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
+            expect(cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).to.equal(keyId(intermediate));
         }
     });
 
-    it("uses ECDSA P-384 keys and the configured validity", () => {
-        for (const key of mocks.ofType("tls:index/privateKey:PrivateKey")) {
-            expect(key.inputs).to.deep.include({ algorithm: "ECDSA", ecdsaCurve: "P384" });
-        }
+    it("uses ECDSA P-384 keys and the configured validity, from the fixed start", () => {
         const cert = certOf(mocks, "gateway-a", CREDENTIAL_PATHS.certificate);
         expect((cert.publicKey.algorithm as { namedCurve?: string }).namedCurve).to.equal("P-384");
         expect(cert.signatureAlgorithm).to.deep.include({ name: "ECDSA" });
+        const key = crypto.createPrivateKey(uploadsOf(mocks, "gateway-a").get(CREDENTIAL_PATHS.privateKey)!.content);
+        expect(key.asymmetricKeyDetails?.namedCurve).to.equal("secp384r1");
+        expect(Buffer.from(crypto.createPublicKey(key).export({ type: "spki", format: "der" })).equals(Buffer.from(cert.publicKey.rawData))).to.equal(true);
+        expect(cert.notBefore.toISOString()).to.equal(new Date(PKI_NOT_BEFORE).toISOString());
         const days = (cert.notAfter.getTime() - cert.notBefore.getTime()) / 86400000;
-        expect(days).to.be.closeTo(3650, 0.01);
+        expect(days).to.equal(3650);
+        // Each CA outlives what it signs.
         const root = certOf(mocks, "gateway-a", CREDENTIAL_PATHS.rootCa);
-        expect(root.notAfter.getTime()).to.be.greaterThan(cert.notAfter.getTime());
+        const intermediate = certOf(mocks, "gateway-a", CREDENTIAL_PATHS.intermediateCa);
+        expect(intermediate.notAfter.getTime()).to.be.greaterThan(cert.notAfter.getTime());
+        expect(root.notAfter.getTime()).to.be.greaterThan(intermediate.notAfter.getTime());
     });
 
     it("names each gateway in the seed's style with its IKE identity as SAN, the identity swanctl uses", () => {
@@ -77,18 +92,35 @@ describe("lab PKI (site-to-site, under mocks that make real keys)", function () 
         }
     });
 
-    it("keeps private keys secret and out of every plain input", () => {
-        for (const key of mocks.ofType("tls:index/certRequest:CertRequest").concat(mocks.ofType("tls:index/locallySignedCert:LocallySignedCert"))) {
-            const pem = (key.inputs as Json).privateKeyPem ?? (key.inputs as Json).caPrivateKeyPem;
-            expect(isSecret(pem), `${key.type} ${key.name}`).to.equal(true);
+    it("puts each gateway's own key, and no other, only inside its secret uploads (0600); the CA keys nowhere", () => {
+        for (const container of mocks.containers()) {
+            const uploads = (container.inputs as Json).uploads;
+            const keys = [...uploadsOf(mocks, container.name).values()].filter((u) => /PRIVATE KEY/.test(u.content));
+            if (!GATEWAYS.includes(container.name)) {
+                expect(keys, container.name).to.deep.equal([]);
+                continue;
+            }
+            expect(isSecret(uploads), `${container.name}'s uploads are a Pulumi secret`).to.equal(true);
+            expect(keys.map((k) => [k.file, k.permissions]), container.name).to.deep.equal([[CREDENTIAL_PATHS.privateKey, "0600"]]);
+            const own = crypto.createPublicKey(keys[0].content).export({ type: "spki", format: "der" });
+            const cert = certOf(mocks, container.name, CREDENTIAL_PATHS.certificate);
+            expect(Buffer.from(own).equals(Buffer.from(cert.publicKey.rawData)), container.name).to.equal(true);
         }
-        const gw = mocks.containers().find((r) => r.name === "gateway-a")!;
-        expect(isSecret((gw.inputs as Json).uploads)).to.equal(true);
-        expect(uploadsOf(mocks, "gateway-a").get(CREDENTIAL_PATHS.privateKey)).to.deep.include({ permissions: "0600" });
     });
 
-    it("registers identical inputs on a second run with the same state", async () => {
-        const again = await runLab(stackLab("site-to-site"), "site-to-site", {}, new RecordingMocks(state));
+    it("keeps what derives from the seed secret, even from a plain seed, and leaves certificates and CRLs public", async () => {
+        pulumi.runtime.setMocks(new RecordingMocks(), "vnetlab", "site-to-site", false);
+        const pki = new Pki("secrecy", { pki: plan.pki!, seed: TEST_SEED });
+        const tunnel = new VpnTunnel("a-s", { tunnel: { ...plan.tunnels[0], auth: "psk" }, seed: TEST_SEED });
+        for (const gw of GATEWAYS) {
+            expect(await pulumi.isSecret(pki.gateways[gw].privateKeyPem), gw).to.equal(true);
+            expect(await pulumi.isSecret(pki.gateways[gw].credentials), gw).to.equal(false);
+        }
+        expect(await pulumi.isSecret(tunnel.psk!)).to.equal(true);
+    });
+
+    it("registers identical inputs on a second run with the same seed, with nothing kept in between", async () => {
+        const again = await runLab(stackLab("site-to-site"), "site-to-site");
         const view = (r: Registered[]) => r.map((x) => JSON.stringify([x.type, x.name, x.inputs])).sort();
         expect(view(again.resources)).to.deep.equal(view(mocks.resources));
     });
@@ -100,9 +132,9 @@ describe("lab PKI (site-to-site, under mocks that make real keys)", function () 
     });
 
     it("revokes a gateway: its serial in a CRL every gateway gets, and nothing else changes", async () => {
-        const revoked = await runLab(revokedWith(["gateway-b"]), "site-to-site", {}, new RecordingMocks(state));
+        const revoked = await runLab(revokedWith(["gateway-b"]), "site-to-site");
         const serial = certOf(revoked, "gateway-b", CREDENTIAL_PATHS.certificate).serialNumber;
-        for (const gw of ["gateway-a", "gateway-b", "gateway-s"]) {
+        for (const gw of GATEWAYS) {
             const crl = new x509.X509Crl(uploadsOf(revoked, gw).get(CREDENTIAL_PATHS.intermediateCrl)!.content);
             expect(crl.entries.map((e) => e.serialNumber), gw).to.deep.equal([serial]);
             const issuer = certOf(revoked, gw, CREDENTIAL_PATHS.intermediateCa);
@@ -111,16 +143,36 @@ describe("lab PKI (site-to-site, under mocks that make real keys)", function () 
         const key = (r: Registered) => `${r.type}/${r.name}`;
         const before = new Map(mocks.resources.map((r) => [key(r), JSON.stringify(r.inputs)]));
         const changed = revoked.resources.filter((r) => before.get(key(r)) !== JSON.stringify(r.inputs)).map((r) => r.name).sort();
-        expect(changed).to.deep.equal(["gateway-a", "gateway-b", "gateway-s"]);
+        expect(changed).to.deep.equal(GATEWAYS);
+        // Only the intermediate's CRL changed in those uploads.
+        for (const gw of GATEWAYS) {
+            const differing = [...uploadsOf(revoked, gw)].filter(([file, u]) => uploadsOf(mocks, gw).get(file)?.content !== u.content).map(([file]) => file);
+            expect(differing, gw).to.deep.equal([CREDENTIAL_PATHS.intermediateCrl]);
+        }
 
         // The same revocation again: byte-identical CRL, so no gateway changes.
-        const again = await runLab(revokedWith(["gateway-b"]), "site-to-site", {}, new RecordingMocks(state));
+        const again = await runLab(revokedWith(["gateway-b"]), "site-to-site");
         expect(again.resources.map((r) => JSON.stringify(r.inputs)).sort()).to.deep.equal(revoked.resources.map((r) => JSON.stringify(r.inputs)).sort());
     });
 
     it("generates no PKI for a lab whose tunnels all use PSK", async () => {
         const psk = await runLab(stackLab("dev"), "dev");
-        expect(psk.resources.filter((r) => r.type.startsWith("tls:"))).to.deep.equal([]);
-        expect([...uploadsOf(psk, "gateway-a").keys()].filter((f) => f.includes("x509"))).to.deep.equal([]);
+        for (const container of psk.containers()) {
+            const contents = [...uploadsOf(psk, container.name).values()];
+            expect(contents.filter((u) => u.file.includes("x509") || /PRIVATE KEY|BEGIN CERTIFICATE/.test(u.content)), container.name).to.deep.equal([]);
+        }
+    });
+
+    it("changes every certificate, CRL, key and generated PSK with another seed", async () => {
+        const other = await runLab(stackLab("site-to-site"), "site-to-site", {}, new RecordingMocks(), OTHER_SEED);
+        for (const gw of GATEWAYS) {
+            const mine = uploadsOf(mocks, gw);
+            const theirs = uploadsOf(other, gw);
+            for (const file of Object.values(CREDENTIAL_PATHS)) {
+                expect(theirs.get(file)!.content, `${gw} ${file}`).to.not.equal(mine.get(file)!.content);
+            }
+        }
+        const secretsOf = async (seed: string) => uploadsOf(await runLab(stackLab("dev"), "dev", {}, new RecordingMocks(), seed), "gateway-a").get(SECRETS_CONF)!.content;
+        expect(await secretsOf(OTHER_SEED)).to.not.equal(await secretsOf(TEST_SEED));
     });
 });

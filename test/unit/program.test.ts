@@ -1,7 +1,9 @@
 // index.ts as `pulumi up` runs it: config from the stack, outputs exported.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
+import { RecordingMocks, TEST_SEED, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
+import { derivePsk } from "../../configs";
+import { SeedConfigError } from "../../model/seed";
 import { MANIFEST_FORMAT, LabManifest, NodeRow, TunnelRow } from "../../plan/summary";
 import { DataplaneUnavailableError } from "../../plan/dataplane";
 import { HOST_ESP_ENV } from "../../host/preflight";
@@ -12,10 +14,21 @@ type Outputs = { nodes: pulumi.Output<NodeRow[]>; tunnels: pulumi.Output<TunnelR
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program, as the Pulumi CLI loads it
 const program = () => (require("../../index") as () => Promise<Outputs>)();
 
-/** Runs the program for a stack's lab under fresh mocks; the host's ESP answered by HOST_ESP_ENV, never by Docker. */
-async function runProgram(stack: string, hostEsp: string | undefined, mocks = new RecordingMocks()): Promise<{ mocks: RecordingMocks; outputs?: Outputs; error?: unknown }> {
+/**
+ * Runs the program for a stack's lab under fresh mocks; the host's ESP
+ * answered by HOST_ESP_ENV, never by Docker. The stack's seed is TEST_SEED,
+ * set as a secret, unless `seed` says otherwise (null: none set).
+ */
+async function runProgram(
+    stack: string,
+    hostEsp: string | undefined,
+    { mocks = new RecordingMocks(), seed = TEST_SEED }: { mocks?: RecordingMocks; seed?: string | null } = {},
+): Promise<{ mocks: RecordingMocks; outputs?: Outputs; error?: unknown }> {
     pulumi.runtime.setMocks(mocks, "vnetlab", stack, false);
-    pulumi.runtime.setAllConfig({ "vnetlab:lab": JSON.stringify(stackLab(stack)) }, []);
+    pulumi.runtime.setAllConfig(
+        { "vnetlab:lab": JSON.stringify(stackLab(stack)), ...(seed !== null ? { "vnetlab:seed": seed } : {}) },
+        seed !== null ? ["vnetlab:seed"] : [],
+    );
     const saved = process.env[HOST_ESP_ENV];
     if (hostEsp === undefined) delete process.env[HOST_ESP_ENV];
     else process.env[HOST_ESP_ENV] = hostEsp;
@@ -36,8 +49,8 @@ describe("index.ts, the Pulumi program", function () {
         const mocks = new RecordingMocks();
         pulumi.runtime.setMocks(mocks, "vnetlab", "dev", false);
         pulumi.runtime.setAllConfig(
-            { "vnetlab:lab": JSON.stringify(stackLab("dev")), "vnetlab:psk-a-s": "from-config-0123456789" },
-            ["vnetlab:psk-a-s"],
+            { "vnetlab:lab": JSON.stringify(stackLab("dev")), "vnetlab:seed": TEST_SEED, "vnetlab:psk-a-s": "from-config-0123456789" },
+            ["vnetlab:seed", "vnetlab:psk-a-s"],
         );
         const outputs = await program();
         const [nodes, tunnels, manifest] = await Promise.all([promiseOf(outputs.nodes), promiseOf(outputs.tunnels), promiseOf(outputs.manifest)]);
@@ -59,12 +72,39 @@ describe("index.ts, the Pulumi program", function () {
         expect(manifest.format).to.equal(MANIFEST_FORMAT);
         expect(manifest.plan.name).to.equal("vnetlab-dev");
 
-        // The configured PSK, not a generated one, and still secret.
-        expect(mocks.ofType("random:index/randomPassword:RandomPassword")).to.deep.equal([]);
+        // The configured PSK, not one derived from the seed, and still secret.
         const gw = mocks.containers().find((c) => c.name === "gateway-a")!.inputs as any;
         expect(isSecret(gw.uploads)).to.equal(true);
-        expect(JSON.stringify(gw.uploads.value)).to.include(Buffer.from("from-config-0123456789").toString("base64"));
+        expect(JSON.stringify(gw.uploads.value)).to.include(Buffer.from("from-config-0123456789").toString("base64"))
+            .and.not.include(Buffer.from(derivePsk(TEST_SEED, "a-s")).toString("base64"));
         expect(JSON.stringify([nodes, tunnels, manifest])).to.not.include("from-config-0123456789");
+    });
+
+    it("refuses a stack without vnetlab:seed before registering anything, and says how to set one", async () => {
+        const { mocks, error } = await runProgram("site-to-site", "yes", { seed: null });
+        expect(error).to.be.instanceOf(SeedConfigError);
+        expect((error as Error).message).to.equal([
+            "vnetlab:seed is not set; the lab's keys, certificates and generated PSKs derive from this stack secret.",
+            "  `npm run lab -- up site-to-site` creates one on first use, or set one yourself:",
+            '  pulumi config set --stack site-to-site --secret vnetlab:seed "$(openssl rand -hex 32)"',
+        ].join("\n"));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(mocks.resources, "nothing may be registered").to.deep.equal([]);
+    });
+
+    it("refuses a seed shorter than 32 characters before registering anything, without showing it", async () => {
+        const short = "0123456789abcdef0123456789abcde";
+        const { mocks, error } = await runProgram("dev", "yes", { seed: short });
+        expect(error).to.be.instanceOf(SeedConfigError);
+        expect((error as Error).message).to.match(/^vnetlab:seed is shorter than 32 characters;/)
+            .and.include('pulumi config set --stack dev --secret vnetlab:seed "$(openssl rand -hex 32)"')
+            .and.not.include(short);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(mocks.resources, "nothing may be registered").to.deep.equal([]);
+        // 32 characters are enough.
+        const enough = await runProgram("dev", "yes", { seed: `${short}f` });
+        expect(enough.error).to.equal(undefined);
+        await promiseOf(enough.outputs!.manifest);
     });
 
     it("refuses a transport-mode lab before registering anything when the Docker host's kernel has no ESP", async () => {

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import { IPV6_SYSCTLS, NODE_SYSCTLS } from "../../components/node-container";
-import { MockState, RecordingMocks, Registered, STACKS, fakePsk, isSecret, runLab, stackLab } from "../support/recording-mocks";
+import { RecordingMocks, Registered, STACKS, TEST_SEED, isSecret, runLab, stackLab } from "../support/recording-mocks";
+import { derivePsk } from "../../configs";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 type Json = any;
@@ -24,8 +25,7 @@ describe("stacks under Pulumi mocks", function () {
         describe(stack, () => {
             const plan = planLab(parseLab(stackLab(stack), stack), stack);
             let mocks: RecordingMocks;
-            const state: MockState = new Map();
-            before(async () => { mocks = await runLab(stackLab(stack), stack, {}, new RecordingMocks(state)); });
+            before(async () => { mocks = await runLab(stackLab(stack), stack); });
 
             it("creates one isolated network per segment, as planned", () => {
                 const networks = byName(mocks.networks());
@@ -71,31 +71,30 @@ describe("stacks under Pulumi mocks", function () {
             });
 
             it("keeps every PSK and private key secret: Pulumi secret inputs, never plain anywhere", () => {
-                const passwords = mocks.ofType("random:index/randomPassword:RandomPassword");
                 const pskTunnels = plan.tunnels.filter((t) => t.auth === "psk");
-                expect(passwords.map((p) => p.name).sort()).to.deep.equal(pskTunnels.map((t) => `${t.name}-psk`).sort());
+                const psks = pskTunnels.map((t) => derivePsk(TEST_SEED, t.name));
                 for (const gw of plan.nodes.filter((n) => n.role === "gateway")) {
                     const inputs: Json = byName(mocks.containers()).get(gw.name)!.inputs;
                     // A secret inside a list makes the whole input secret in state.
                     expect(isSecret(inputs.uploads), `${gw.name}'s uploads are a Pulumi secret`).to.equal(true);
                     const files = new Map<string, Json>(reveal(inputs.uploads).map(reveal).map((u: Json) => [u.file, u]));
                     for (const t of pskTunnels.filter((t) => t.ends.some((e) => e.gateway === gw.name))) {
-                        expect(files.get("/etc/swanctl/conf.d/secrets.conf")?.content).to.include(Buffer.from(fakePsk(`${t.name}-psk`)).toString("base64"));
+                        expect(files.get("/etc/swanctl/conf.d/secrets.conf")?.content).to.include(Buffer.from(derivePsk(TEST_SEED, t.name)).toString("base64"));
                     }
                     const certified = plan.pki?.certificates.some((c) => c.gateway === gw.name) ?? false;
                     expect(files.get("/etc/swanctl/ecdsa/gateway.pem")?.content ?? "", gw.name).to.match(certified ? /BEGIN EC PRIVATE KEY/ : /^$/);
                     expect(files.get("/etc/swanctl/ecdsa/gateway.pem")?.permissions ?? "0600").to.equal("0600");
                 }
-                const plain = JSON.stringify(mocks.resources.filter((r) => !r.type.startsWith("random:")).map((r) => secretFree(r.inputs)));
+                const plain = JSON.stringify(mocks.resources.map((r) => secretFree(r.inputs)));
                 expect(plain).to.not.match(/PRIVATE KEY/);
-                for (const p of passwords) {
-                    expect(plain).to.not.include(fakePsk(p.name));
-                    expect(plain).to.not.include(Buffer.from(fakePsk(p.name)).toString("base64"));
+                for (const psk of psks) {
+                    expect(plain).to.not.include(psk);
+                    expect(plain).to.not.include(Buffer.from(psk).toString("base64"));
                 }
             });
 
             it("registers identical inputs on a second run (a quiet `pulumi preview`)", async () => {
-                const again = await runLab(stackLab(stack), stack, {}, new RecordingMocks(state));
+                const again = await runLab(stackLab(stack), stack);
                 expect(again.resources.map((r) => [r.type, r.name, r.inputs]).sort())
                     .to.deep.equal(mocks.resources.map((r) => [r.type, r.name, r.inputs]).sort());
             });
@@ -103,23 +102,22 @@ describe("stacks under Pulumi mocks", function () {
     }
 
     it("changing one tunnel's proposal changes only its two gateways", async () => {
-        const state: MockState = new Map();
-        const before = await runLab(stackLab("site-to-site"), "site-to-site", {}, new RecordingMocks(state));
+        const before = await runLab(stackLab("site-to-site"), "site-to-site");
         const lab = stackLab("site-to-site") as Json;
         lab.tunnels["b-s"].ike = "aes128gcm16-prfsha256-ecp256";
-        const after = await runLab(lab, "site-to-site", {}, new RecordingMocks(state));
+        const after = await runLab(lab, "site-to-site");
         const key = (r: Registered) => `${r.type}/${r.name}`;
         const old = new Map(before.resources.map((r) => [key(r), r]));
         const changed = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(old.get(key(r))?.inputs)).map((r) => r.name);
         expect(changed.sort()).to.deep.equal(["gateway-b", "gateway-s"]);
     });
 
-    it("takes a PSK from config instead of generating one, still secret", async () => {
+    it("takes a PSK from config instead of deriving one, still secret", async () => {
         const mocks = await runLab(stackLab("dev"), "dev", { "a-s": "configured-secret-1234567890" });
-        expect(mocks.ofType("random:index/randomPassword:RandomPassword")).to.deep.equal([]);
         const gw: Json = byName(mocks.containers()).get("gateway-a")!.inputs;
         expect(isSecret(gw.uploads)).to.equal(true);
-        expect(JSON.stringify(reveal(gw.uploads))).to.include(Buffer.from("configured-secret-1234567890").toString("base64"));
+        expect(JSON.stringify(reveal(gw.uploads))).to.include(Buffer.from("configured-secret-1234567890").toString("base64"))
+            .and.not.include(Buffer.from(derivePsk(TEST_SEED, "a-s")).toString("base64"));
         expect(JSON.stringify(mocks.resources.map((r) => secretFree(r.inputs)))).to.not.include("configured-secret-1234567890");
     });
 
