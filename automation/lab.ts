@@ -2,10 +2,12 @@
 // project's own program (index.ts) through the Node language host, the Docker
 // provider, state in the project's backend. `npm run lab`, the bench and the
 // end-to-end tests all go through here.
+import { execFile } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
 import Docker from "dockerode";
 import { parse, stringify } from "yaml";
 import {
@@ -71,6 +73,14 @@ export class PulumiFailure extends Error {
         super(message);
         this.name = "PulumiFailure";
     }
+}
+
+/** What of `pulumi stack export` the driver reads. */
+export interface StateExport {
+    readonly deployment: {
+        readonly resources?: readonly { readonly urn: string; readonly type: string }[];
+        readonly pending_operations?: readonly { readonly type: string; readonly resource: { readonly type: string; readonly inputs?: { readonly name?: unknown } } }[];
+    };
 }
 
 export interface LabStackOptions {
@@ -216,9 +226,7 @@ export class LabStack {
      * creates cleared: the next run makes them afresh. Nothing else is touched.
      */
     private async recoverInterrupted(log: (line: string) => void): Promise<boolean> {
-        const deployment = (await this.unlocked(log, () => this.stack.exportStack())).deployment as {
-            pending_operations?: { type: string; resource: { type: string; inputs?: { name?: unknown } } }[];
-        };
+        const { deployment } = await this.exportState();
         const creates = (deployment.pending_operations ?? []).filter((op) => op.type === "creating");
         if (creates.length === 0) return false;
         const named = (type: string) => creates.filter((op) => op.resource.type === type && typeof op.resource.inputs?.name === "string")
@@ -263,6 +271,17 @@ export class LabStack {
             log(`removed the lock of a pulumi run that no longer exists (pid ${lock[3]} on ${lock[2]})`);
             return command().catch((again: unknown) => { throw pulumiError(again); });
         }
+    }
+
+    /**
+     * The stack's state as `pulumi stack export` prints it: secrets stay
+     * encrypted. (The Automation API's exportStack decrypts them.)
+     */
+    async exportState(): Promise<StateExport> {
+        const { stdout } = await promisify(execFile)(this.stack.workspace.pulumiCommand.command, ["stack", "export", "--stack", this.name], {
+            cwd: PROJECT_DIR, env: { ...process.env, ...this.stack.workspace.envVars }, maxBuffer: 256 * 1024 * 1024,
+        }).catch((e: { stderr?: string; message: string }) => { throw new Error(`pulumi stack export --stack ${this.name}: ${e.stderr?.trim() || e.message}`); });
+        return JSON.parse(stdout) as StateExport;
     }
 
     /** The deployed lab's manifest, from the stack's outputs. */

@@ -48,7 +48,7 @@ export async function deploy(name: string, source: { readonly lab: unknown; read
 export async function destroy(lab: DeployedLab | LabStack): Promise<string[]> {
     const stack = lab instanceof LabStack ? lab : lab.stack;
     await stack.destroy();
-    const inState = ((await stack.stack.exportStack()).deployment?.resources ?? []) as { urn: string }[];
+    const inState = (await stack.exportState()).deployment.resources ?? [];
     await stack.stack.workspace.removeStack(stack.name);
     if (fs.existsSync(stackFile(stack.name))) fs.rmSync(stackFile(stack.name));
     return [...inState.map((r) => `in the stack: ${r.urn}`), ...await labLeftovers(new Docker(), stack.plan)];

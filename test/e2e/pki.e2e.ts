@@ -58,7 +58,7 @@ describe("site-to-site with gateway-b's certificate revoked", function () {
         const seen: string[] = [
             JSON.stringify(lab.plan),
             JSON.stringify(await lab.stack.stack.outputs()),
-            JSON.stringify(await lab.stack.stack.exportStack()),
+            JSON.stringify(await lab.stack.exportState()),
         ];
         for (const node of lab.plan.nodes) {
             seen.push(await containerLogTail(docker, node.containerName, 10000));

@@ -170,7 +170,7 @@ for (const stack of STACKS) {
         it("keeps every private key and PSK out of the exported state in plain text", async () => {
             const secrets = await secretsInContainers(docker, deployed);
             if (plan.tunnels.length > 0) expect(secrets, "the gateways hold keys or PSKs").to.not.be.empty;
-            const state = JSON.stringify(await lab.stack.exportStack());
+            const state = JSON.stringify(await lab.exportState());
             expect(state).to.not.match(/PRIVATE KEY/);
             for (const secret of secrets) expect(state).to.not.include(secret);
             // What holds them is there, encrypted.
