@@ -22,6 +22,7 @@ import { LabManifest, MANIFEST_FORMAT } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkDataplane } from "../host/preflight";
 import { SETUP_HINT, Toolchain, findToolchain } from "./toolchain";
+import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
 
 export const LAB_KEY = "vnetlab:lab";
 
@@ -170,12 +171,19 @@ export class LabStack {
 
     /**
      * `pulumi up`, then waits until every node says it is ready. An earlier
-     * run that was killed is cleaned up first (recoverInterrupted).
+     * run that was killed is cleaned up first (recoverInterrupted); the
+     * tunnels to gateways it replaced are reset on their other ends
+     * (automation/reconnect.ts).
      */
     async up(options: UpOptions = {}): Promise<LabUpResult & { readonly up: UpResult }> {
         const log = options.log ?? (() => undefined);
         const recovered = await this.recoverInterrupted(log);
-        const up = await this.unlocked(log, () => this.stack.up({ ...(options.onEvent ? { onEvent: options.onEvent } : {}) }));
+        const events: EngineEvent[] = [];
+        const onEvent = (event: EngineEvent) => {
+            events.push(event);
+            options.onEvent?.(event);
+        };
+        const up = await this.unlocked(log, () => this.stack.up({ onEvent }));
         const plan = manifestOf(up.outputs.manifest?.value).plan;
         const docker = new Docker();
         const ready = () => waitUntilReady(plan, {
@@ -201,6 +209,11 @@ export class LabStack {
                     if (!(e instanceof NodeNotReadyError) || restarted.has(e.node)) throw e;
                 }
             }
+        }
+        const resets = tunnelResets(plan, remadeNodes(events));
+        if (resets.length > 0) {
+            await resetTunnels(docker, plan, resets);
+            log(`tunnels reset on the unchanged ends of replaced gateways: ${resets.map((r) => `${r.tunnel} on ${r.node}${r.dial ? " (dialled again)" : ""}`).join(", ")}`);
         }
         return { plan, changes: up.summary.resourceChanges ?? {}, up };
     }

@@ -22,7 +22,7 @@ export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from 
 export { signCrl } from "./crl";
 export { derivePki, gatewayCredentials, LabPki } from "./pki";
 export { derivePsk, PSK_LENGTH } from "./psk";
-export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, startAction, swanctlSecret, runsIke, poolName, DPD_DELAY_SECONDS } from "./swanctl";
+export { renderSwanctlConf, renderSecretsConf, gatewayTunnels, dials, startAction, swanctlSecret, runsIke, poolName, DPD_DELAY_SECONDS } from "./swanctl";
 
 /** Every file of a node except its secrets, sorted by path. */
 export function renderNodeFiles(node: NodePlan, lab: LabPlan): NodeFile[] {

@@ -57,20 +57,36 @@ export function waitForNode(docker: Docker, container: string, node: string, tim
                 else if (line.includes(`] ${FAILED_MESSAGE}`)) finish(new NodeNotReadyError(node, "failed to start", lines.slice(-30).join("\n")));
             }
         };
-        // From the container's latest start only: a restarted node's earlier
-        // run may have said ready, or failed, and says nothing about now.
+        // The container's latest run only: a restarted node's earlier run may
+        // have said ready, or failed, and says nothing about now. That run's
+        // lines end when it finished (StartedAt is no bound: Docker records
+        // it after the process has started, and a quick node may be ready by then).
         const logs = (since: string) => docker.getContainer(container)
             // Docker reads "seconds.nanoseconds"; the typings only know whole seconds.
             .logs({ follow: true, stdout: true, stderr: true, since: since as unknown as number });
-        docker.getContainer(container).inspect().then((info) => logs(dockerTimestamp(info.State.StartedAt))).then((stream) => {
+        docker.getContainer(container).inspect().then((info) => {
+            // Its latest run is over: whatever an earlier one said, it is not ready now.
+            if (!info.State.Running) throw new Error(`is not running (exit code ${info.State.ExitCode})`);
+            return logs(previousRunEnd(info.State));
+        }).then((stream) => {
             source = stream;
             const out = new PassThrough();
             out.on("data", onText);
             docker.modem.demuxStream(stream, out, out);
             stream.on("end", () => finish(new NodeNotReadyError(node, "stopped before it was ready", lines.slice(-30).join("\n"))));
             stream.on("error", (e: Error) => finish(e));
-        }, (e: Error) => finish(new NodeNotReadyError(node, `has no log to follow: ${e.message}`, "")));
+        }, (e: Error) => finish(new NodeNotReadyError(node, e.message.startsWith("is not running") ? e.message : `has no log to follow: ${e.message}`, "")));
     });
+}
+
+/**
+ * Where a running container's log of its latest run begins: where the
+ * previous run finished, or its first line if there was none (Docker's zero
+ * time, year 1).
+ */
+export function previousRunEnd(state: { readonly FinishedAt: string }): string {
+    const finished = dockerTimestamp(state.FinishedAt);
+    return Number(finished) > 0 ? finished : "0";
 }
 
 /** An RFC 3339 time with nanoseconds, as Docker reports it, in the "seconds.nanoseconds" form its API takes. */

@@ -56,7 +56,9 @@ const SCENARIOS: readonly Scenario[] = [
             return { gateways: ["dave", "moon"] };
         },
         addHost: (raw) => {
+            // No service is for moon's own LAN: a check of its own, as a user would add.
             raw.sites.moon.hosts.bob = { role: "client" };
+            raw.checks.push({ from: "bob", to: "alice", protocol: "tcp", port: 8080, expect: "reach" });
             return "bob";
         },
         breakConfig: (raw) => {
