@@ -158,7 +158,7 @@ for (const scenario of SCENARIOS) {
             expect(killed.stdout + killed.stderr).to.match(/container \S+ created/);
             const again = await runLabCli(["up", stackName]);
             expect(again.exitCode, again.stderr).to.equal(0);
-            expect(again.stderr).to.match(/interrupted while creating \d+ resources/);
+            expect(again.stderr).to.match(/an earlier run of \S+ was interrupted \(pid \d+ is gone\): removed its lock/);
             expect(failures(await verify({ stack: lab, plan: planOf(raw) }))).to.deep.equal([]);
         });
 
