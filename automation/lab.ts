@@ -11,17 +11,17 @@ import { promisify } from "util";
 import Docker from "dockerode";
 import { parse, stringify } from "yaml";
 import {
-    CommandError, DestroyResult, EngineEvent, LocalWorkspace, OpMap, PreviewResult, PulumiCommand, Stack, UpResult,
+    CommandError, DestroyResult, EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OpMap, PreviewResult, PulumiCommand, Stack, UpResult,
 } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../model/stack-file";
 import { SEED_CONFIG_KEY } from "../model/seed";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
-import { LabManifest, MANIFEST_FORMAT } from "../plan/summary";
+import { LabManifest, readManifest } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkDataplane } from "../host/preflight";
-import { SETUP_HINT, Toolchain, findToolchain } from "./toolchain";
+import { SETUP_HINT, findToolchain } from "./toolchain";
 import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
 
 /**
@@ -128,7 +128,6 @@ export class LabStack {
     private constructor(
         readonly name: string,
         readonly stack: Stack,
-        readonly toolchain: Toolchain,
         /** The lab as planned from the stack file, before Pulumi ran anything. */
         readonly plan: LabPlan,
     ) {}
@@ -147,33 +146,13 @@ export class LabStack {
         if (options.preflight ?? true) await checkDataplane(plan);
         if (options.lab !== undefined) writeStackLab(name, options.lab);
 
-        const toolchain = findToolchain({ ...process.env, ...options.env });
-        const envVars: Record<string, string> = {
-            ...toolchain.env,
-            // Type-checking is `npm test`'s job (tsc); the program only runs here.
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            // Diffs in parallel: a preview of 50 branches took 24 s one diff
-            // at a time (a container's diff through the bridge takes 0.1 s), 14 s so.
-            PULUMI_PARALLEL_DIFF: "true",
-            // State saved once at the end of a run, not after each of its
-            // hundreds of steps (each save writes the whole state): teardown
-            // of 50 branches 45 s with, 18 s without. What a killed run made
-            // is then known only to Docker: repairInterrupted finds it by its labels.
-            PULUMI_SKIP_CHECKPOINTS: "true",
-            ...Object.fromEntries(Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
-        };
-        const backend = envVars.PULUMI_BACKEND_URL ?? process.env.PULUMI_BACKEND_URL;
-        if (backend === undefined) fs.mkdirSync(defaultStateDir(), { recursive: true });
-        const pulumiCommand = await PulumiCommand.get({ root: toolchain.root, skipVersionCheck: true });
-        const stack = await LocalWorkspace.createOrSelectStack(
-            { stackName: name, workDir: PROJECT_DIR },
-            { pulumiCommand, envVars, ...(toolchain.kind === "vnetlab" ? { pulumiHome: toolchain.env.PULUMI_HOME } : {}) },
-        ).catch((e: unknown) => { throw pulumiError(e); });
+        const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env))
+            .catch((e: unknown) => { throw pulumiError(e); });
         const config = await stack.getAllConfig();
         if (config[SEED_CONFIG_KEY] === undefined) {
             await stack.setConfig(SEED_CONFIG_KEY, { value: crypto.randomBytes(32).toString("hex"), secret: true });
         }
-        return new LabStack(name, stack, toolchain, plan);
+        return new LabStack(name, stack, plan);
     }
 
     async preview(options: { readonly diff?: boolean; readonly expectNoChanges?: boolean; readonly onEvent?: (e: EngineEvent) => void } = {}): Promise<PreviewResult> {
@@ -199,7 +178,7 @@ export class LabStack {
         };
         let repaired = false;
         const up = await this.afterInterruption(log, () => this.stack.up({ onEvent, parallel: PARALLEL }), () => { repaired = true; });
-        const plan = manifestOf(up.outputs.manifest?.value).plan;
+        const plan = readManifest(up.outputs.manifest?.value, `the outputs of stack ${this.name}`).plan;
         const docker = new Docker();
         const ready = () => waitUntilReady(plan, {
             docker,
@@ -311,8 +290,7 @@ export class LabStack {
 
     /** The deployed lab's manifest, from the stack's outputs. */
     async manifest(): Promise<LabManifest> {
-        const outputs = await this.stack.outputs().catch((e: unknown) => { throw pulumiError(e); });
-        return manifestOf(outputs.manifest?.value);
+        return deployedManifest(this.name);
     }
 }
 
@@ -334,15 +312,43 @@ function processAlive(pid: number): boolean {
     }
 }
 
+/** The CLI and the environment every Pulumi command of vnetlab runs with. */
+async function workspaceOptions(overrides: NodeJS.ProcessEnv = {}): Promise<LocalWorkspaceOptions> {
+    const toolchain = findToolchain({ ...process.env, ...overrides });
+    const envVars: Record<string, string> = {
+        ...toolchain.env,
+        // Type-checking is `npm test`'s job (tsc); the program only runs here.
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+        // Diffs in parallel: a preview of 50 branches took 24 s one diff
+        // at a time (a container's diff through the bridge takes 0.1 s), 14 s so.
+        PULUMI_PARALLEL_DIFF: "true",
+        // State saved once at the end of a run, not after each of its
+        // hundreds of steps (each save writes the whole state): teardown
+        // of 50 branches 45 s with, 18 s without. What a killed run made
+        // is then known only to Docker: repairInterrupted finds it by its labels.
+        PULUMI_SKIP_CHECKPOINTS: "true",
+        ...Object.fromEntries(Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined)),
+    };
+    if ((envVars.PULUMI_BACKEND_URL ?? process.env.PULUMI_BACKEND_URL) === undefined) fs.mkdirSync(defaultStateDir(), { recursive: true });
+    return {
+        pulumiCommand: await PulumiCommand.get({ root: toolchain.root, skipVersionCheck: true }),
+        envVars,
+        ...(toolchain.kind === "vnetlab" ? { pulumiHome: toolchain.env.PULUMI_HOME } : {}),
+    };
+}
+
 /** Where Pulumi.yaml's backend keeps state: the folder must exist before the first login. */
 function defaultStateDir(): string {
     return path.join(os.homedir(), ".vnetlab", "state");
 }
 
-export function manifestOf(value: unknown): LabManifest {
-    const manifest = value as Partial<LabManifest> | undefined;
-    if (!manifest || manifest.format !== MANIFEST_FORMAT || !manifest.plan) {
-        throw new Error(`the stack has no vnetlab manifest output (expected format "${MANIFEST_FORMAT}"): is the lab deployed?`);
-    }
-    return manifest as LabManifest;
+/**
+ * The manifest output of a deployed stack, read without creating or changing
+ * anything: `pulumi stack output` through vnetlab's toolchain.
+ */
+export async function deployedManifest(stackName: string): Promise<LabManifest> {
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
+        .catch((e: unknown) => { throw pulumiError(e); });
+    const outputs = await stack.outputs().catch((e: unknown) => { throw pulumiError(e); });
+    return readManifest(outputs.manifest?.value, `the outputs of stack ${stackName} (is the lab deployed?)`);
 }

@@ -64,3 +64,12 @@ export function tunnelRows(lab: LabPlan): TunnelRow[] {
 export function manifestOf(lab: LabPlan): LabManifest {
     return { format: MANIFEST_FORMAT, plan: lab };
 }
+
+/** A manifest read back (a file, a stack output), checked to be one. */
+export function readManifest(value: unknown, from: string): LabManifest {
+    const manifest = value as Partial<LabManifest> | undefined;
+    if (!manifest || manifest.format !== MANIFEST_FORMAT || !manifest.plan) {
+        throw new Error(`${from} holds no vnetlab manifest (expected format "${MANIFEST_FORMAT}")`);
+    }
+    return manifest as LabManifest;
+}

@@ -51,7 +51,7 @@ async function main(): Promise<number> {
         console.log(`usage: ${USAGE}`);
         return 0;
     }
-    const { plan } = loadManifest({ file: args.manifest, stack: args.stack });
+    const { plan } = await loadManifest({ file: args.manifest, stack: args.stack });
     const docker = new Docker();
     const progress = progressReporter(process.stderr);
     const results = await verifyLab(plan, {

@@ -41,6 +41,11 @@ export async function runVerifyCli(plan: LabPlan, args: readonly string[] = []):
     }
 }
 
+/** `npm run verify -- --stack <stack> ...`: the manifest from the deployed stack's outputs. */
+export function runVerifyStackCli(stack: string, args: readonly string[] = []): Promise<CliRun> {
+    return runScript("verify/cli.ts", ["--stack", stack, ...args]);
+}
+
 /** `npm run lab -- <args>` as a user runs it. */
 export function runLabCli(args: readonly string[]): Promise<CliRun> {
     return runScript("scripts/lab.ts", args);

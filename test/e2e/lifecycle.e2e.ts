@@ -18,7 +18,7 @@ import { planLab } from "../../plan/plan";
 import type { LabPlan } from "../../plan/types";
 import { CheckResult } from "../../verify";
 import { destroy, openLab, verify } from "./lab";
-import { runLabCli, startLabCli } from "./cli";
+import { runLabCli, runVerifyStackCli, startLabCli } from "./cli";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests change the raw YAML shape on purpose */
 type Raw = any;
@@ -120,10 +120,13 @@ for (const scenario of SCENARIOS) {
             expect(await destroy(await openLab(name, raw, labName))).to.deep.equal([]);
         });
 
-        it("`npm run lab -- up` on the unchanged lab says no changes and exits 0", async () => {
+        it("`npm run lab -- up` on the unchanged lab says no changes and exits 0; `npm run verify -- --stack` passes", async () => {
             const run = await runLabCli(["up", stackName]);
             expect(run.exitCode, run.stderr).to.equal(0);
             expect(run.stdout).to.match(/^no changes: lab \S+ is up to date and ready/m);
+            const verified = await runVerifyStackCli(stackName);
+            expect(verified.exitCode, verified.stdout + verified.stderr).to.equal(0);
+            expect(verified.stdout.trimEnd().split("\n").at(-1)).to.match(/^\d+ passed, 0 failed$/);
         });
 
         it("`pulumi preview --stack` in the project directory, the CLI by hand, sees no changes either", async () => {
