@@ -11,7 +11,7 @@ import { promisify } from "util";
 import Docker from "dockerode";
 import { parse, stringify } from "yaml";
 import {
-    CommandError, DestroyResult, EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OpMap, PreviewResult, PulumiCommand, Stack, UpResult,
+    CommandError, DestroyResult, EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OpMap, PreviewResult, PulumiCommand, Stack, StackNotFoundError, UpResult,
 } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../model/stack-file";
 import { SEED_CONFIG_KEY } from "../model/seed";
@@ -96,12 +96,6 @@ export interface LabStackOptions {
     readonly lab?: unknown;
     /** Overrides of the environment the CLI runs in (PULUMI_BACKEND_URL, …). */
     readonly env?: NodeJS.ProcessEnv;
-    /**
-     * Ask the Docker host whether its kernel carries the lab's IPsec
-     * (host/preflight.ts) and refuse the lab if not; default true. The
-     * program asks too, for `pulumi` run by hand. Off for a destroy.
-     */
-    readonly preflight?: boolean;
 }
 
 export interface UpOptions {
@@ -142,8 +136,10 @@ export class LabStack {
         const file = stackFile(name);
         if (options.lab === undefined && !fs.existsSync(file)) throw new Error(`no stack file ${file}`);
         const plan = planLab(parseLab(options.lab ?? readStackDocument(file).config?.[LAB_KEY], name), name);
-        // A lab this host cannot carry is refused before there is a stack, or a stack file, for it.
-        if (options.preflight ?? true) await checkDataplane(plan);
+        // A lab this host cannot carry (host/preflight.ts) is refused before
+        // there is a stack, or a stack file, for it. The program asks too,
+        // for `pulumi` run by hand.
+        await checkDataplane(plan);
         if (options.lab !== undefined) writeStackLab(name, options.lab);
 
         const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env))
@@ -153,6 +149,23 @@ export class LabStack {
             await stack.setConfig(SEED_CONFIG_KEY, { value: crypto.randomBytes(32).toString("hex"), secret: true });
         }
         return new LabStack(name, stack, plan);
+    }
+
+    /**
+     * The stack if it exists in the backend, as it is: nothing is created,
+     * no seed is set, the host is not asked. For tearing a lab down.
+     */
+    static async existing(name: string, options: Pick<LabStackOptions, "env"> = {}): Promise<LabStack | undefined> {
+        const file = stackFile(name);
+        if (!fs.existsSync(file)) throw new Error(`no stack file ${file}`);
+        const plan = planLab(parseLab(readStackDocument(file).config?.[LAB_KEY], name), name);
+        try {
+            const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env));
+            return new LabStack(name, stack, plan);
+        } catch (e) {
+            if (e instanceof StackNotFoundError) return undefined;
+            throw pulumiError(e);
+        }
     }
 
     async preview(options: { readonly diff?: boolean; readonly expectNoChanges?: boolean; readonly onEvent?: (e: EngineEvent) => void } = {}): Promise<PreviewResult> {

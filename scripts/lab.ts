@@ -22,10 +22,10 @@ const note = (line: string) => process.stderr.write(`vnetlab lab: ${line}\n`);
 const describe = (changes: OpMap) => Object.entries(changes).map(([op, n]) => `${n} ${op}`).join(", ");
 
 /** A generated lab gets a stack file on first use; a shipped one must have its own. */
-async function open(stack: string, preflight = true): Promise<LabStack> {
+async function open(stack: string): Promise<LabStack> {
     const generated = generatedLab(stack);
     if (generated === undefined) existingStack(stack);
-    return LabStack.open(stack, { preflight, ...(generated !== undefined && !fs.existsSync(stackFile(stack)) ? { lab: generated } : {}) });
+    return LabStack.open(stack, generated !== undefined && !fs.existsSync(stackFile(stack)) ? { lab: generated } : {});
 }
 
 async function preview(stack: string, diff: boolean): Promise<void> {
@@ -55,7 +55,13 @@ async function up(stack: string): Promise<void> {
 
 async function down(stack: string): Promise<void> {
     const started = Date.now();
-    const lab = await open(stack, false);
+    if (generatedLab(stack) === undefined) existingStack(stack);
+    // A generated lab never brought up has no stack file, and nothing to remove.
+    const lab = fs.existsSync(stackFile(stack)) ? await LabStack.existing(stack) : undefined;
+    if (!lab) {
+        console.log(`nothing of stack ${stack} was deployed`);
+        return;
+    }
     const progress = labProgress(lab.plan, process.stderr, "destroy");
     const result = await lab.destroy({ onEvent: progress.onEvent, log: note }).finally(progress.done);
     fs.rmSync(manifestPath(stack), { force: true });

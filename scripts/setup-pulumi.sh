@@ -162,6 +162,10 @@ ensure() {
     rm -rf "$target"
     mv "$target.partial" "$target"
   fi
+  touch "$target"
+  # Builds of other keys serve other checkouts; the three used last are kept.
+  # shellcheck disable=SC2012,SC2010 # the names are ours: no newlines
+  ls -dt "$CACHE/$name-$version"-* 2>/dev/null | grep -v '\.partial$' | tail -n +4 | xargs -r rm -rf
   echo "$target"
 }
 
