@@ -16,6 +16,7 @@ export type { NodeFile } from "./node-file";
 
 export * from "./paths";
 export { renderFirewall } from "./firewall";
+export { renderFileBundle, parseFileBundle, FILE_BUNDLE_FORMAT } from "./file-bundle";
 export { renderNodeConf, nodeConfRecords, NodeConfRecord, NODE_CONF_FORMAT, IKE_RULE_PREF } from "./node-conf";
 export { renderStrongswanConf, charonPlugins } from "./strongswan";
 export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from "./credentials";
