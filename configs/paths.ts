@@ -6,6 +6,8 @@
 export const VNETLAB_DIR = "/etc/vnetlab";
 /** The start program, part of the image (image/vnetlab-start; the Dockerfile installs it here). */
 export const START_SCRIPT = "/usr/local/bin/vnetlab-start";
+/** Writes a node's files out of its bundle, then execs the start program (image/vnetlab-unpack, installed here). */
+export const UNPACK_SCRIPT = "/usr/local/bin/vnetlab-unpack";
 /** The node's facts for the start program (configs/node-conf.ts renders it). */
 export const NODE_CONF = `${VNETLAB_DIR}/node.conf`;
 /** The container's command (under tini): the image's program, fed this node's config. */
