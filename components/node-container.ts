@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { LabPlan, NodePlan } from "../plan/types";
-import { START_COMMAND, renderNodeFiles, NodeFile } from "../configs";
+import { BUNDLE_MODE, BUNDLE_PATH, START_COMMAND, renderFileBundle, renderNodeFiles, NodeFile } from "../configs";
 import { labLabels } from "./labels";
 import { carriesIpv6 } from "../plan/tunnel";
 
@@ -42,14 +42,20 @@ export interface NodeContainerArgs {
     readonly extraFiles?: pulumi.Input<NodeFile[]>;
 }
 
-function upload(file: NodeFile): docker.types.input.ContainerUpload {
-    return { file: file.path, content: file.content, permissions: file.mode };
+/**
+ * All of a node's files as one upload: the provider makes one Docker call per
+ * upload, each mounting the container's filesystem, and with one per file a
+ * big lab's daemon spent most of `pulumi up` on them. The image's unpacker,
+ * first in START_COMMAND, writes them in place.
+ */
+function bundleUpload(files: readonly NodeFile[]): docker.types.input.ContainerUpload {
+    return { file: BUNDLE_PATH, content: renderFileBundle(files), permissions: BUNDLE_MODE };
 }
 
 /**
  * One lab node. Least privilege: NET_ADMIN for interfaces, routes and
  * iptables, /dev/net/tun for strongSwan's userspace dataplane, never
- * privileged. Everything it runs arrives as uploads before the first start.
+ * privileged. Everything it runs arrives in one upload before the first start.
  */
 export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResourceOptions): docker.Container {
     const { lab, node } = args;
@@ -71,7 +77,8 @@ export function nodeContainer(args: NodeContainerArgs, opts: pulumi.CustomResour
         devices: [{ hostPath: "/dev/net/tun", containerPath: "/dev/net/tun", permissions: "rwm" }],
         sysctls: { ...NODE_SYSCTLS, ...(hasIpv6(node, lab) ? IPV6_SYSCTLS : {}), ...(node.gateway?.looseReversePath ? LOOSE_REVERSE_PATH : {}) },
         networksAdvanced,
-        uploads: pulumi.output(args.extraFiles ?? []).apply((extra) => [...renderNodeFiles(node, lab), ...extra].map(upload)),
+        // Secret extra files (keys, PSKs) make this output, and so the whole upload, a secret; a node without them stays plain to read in a diff.
+        uploads: pulumi.output(args.extraFiles ?? []).apply((extra) => [bundleUpload([...renderNodeFiles(node, lab), ...extra])]),
         labels: labLabels(lab, { "vnetlab.role": node.role, "vnetlab.node": node.name, ...(node.site ? { "vnetlab.site": node.site } : {}) }),
         // No healthcheck: readiness is read from the start log (verify/ready.ts),
         // which answers at once. A check is an exec through dockerd, containerd

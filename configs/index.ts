@@ -1,8 +1,9 @@
 // The files a node needs, rendered from the lab plan (and its keys and PSKs
 // derived from the stack's seed). Pure: no I/O, no clock, no randomness; the
 // same plan and seed give byte-identical files. Components copy them into the
-// container before its first start. They are data and configs only: the
-// program that acts on them (image/vnetlab-start) is in the image.
+// container before its first start, all in one bundle (file-bundle.ts) that
+// the image unpacks. They are data and configs only: the programs that act on
+// them (image/vnetlab-unpack, image/vnetlab-start) are in the image.
 import type { LabPlan, NodePlan } from "../plan/types";
 import { renderFirewall } from "./firewall";
 import { renderNodeConf } from "./node-conf";
@@ -16,6 +17,7 @@ export type { NodeFile } from "./node-file";
 
 export * from "./paths";
 export { renderFirewall } from "./firewall";
+export { renderFileBundle, parseFileBundle, FILE_BUNDLE_FORMAT } from "./file-bundle";
 export { renderNodeConf, nodeConfRecords, NodeConfRecord, NODE_CONF_FORMAT, IKE_RULE_PREF } from "./node-conf";
 export { renderStrongswanConf, charonPlugins } from "./strongswan";
 export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from "./credentials";

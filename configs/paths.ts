@@ -6,10 +6,18 @@
 export const VNETLAB_DIR = "/etc/vnetlab";
 /** The start program, part of the image (image/vnetlab-start; the Dockerfile installs it here). */
 export const START_SCRIPT = "/usr/local/bin/vnetlab-start";
+/** Writes a node's files out of its bundle, then execs the start program (image/vnetlab-unpack, installed here). */
+export const UNPACK_SCRIPT = "/usr/local/bin/vnetlab-unpack";
 /** The node's facts for the start program (configs/node-conf.ts renders it). */
 export const NODE_CONF = `${VNETLAB_DIR}/node.conf`;
-/** The container's command (under tini): the image's program, fed this node's config. */
-export const START_COMMAND: readonly string[] = [START_SCRIPT, NODE_CONF];
+/**
+ * Every file of the node in one (configs/file-bundle.ts), the container's one
+ * upload. 0600: a gateway's holds its private key and PSKs.
+ */
+export const BUNDLE_PATH = `${VNETLAB_DIR}/files`;
+export const BUNDLE_MODE = "0600";
+/** The container's command (under tini): the node's files unpacked, then the image's program, fed this node's config. */
+export const START_COMMAND: readonly string[] = [UNPACK_SCRIPT, BUNDLE_PATH, "--", START_SCRIPT, NODE_CONF];
 export const NODE_JSON = `${VNETLAB_DIR}/node.json`;
 export const FIREWALL_FILES = { ipv4: `${VNETLAB_DIR}/firewall.v4`, ipv6: `${VNETLAB_DIR}/firewall.v6` } as const;
 

@@ -3,6 +3,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { deployLab } from "../../components";
+import { BUNDLE_PATH, NodeFile, parseFileBundle } from "../../configs";
 import { loadStackLab } from "../../model/stack-file";
 
 /** How a secret input reaches the mocks (see ENVIRONMENT.md). */
@@ -47,6 +48,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return this.ofType("docker:index/container:Container");
     }
 
+    /** The container of one node, by its resource name. */
+    container(name: string): Registered {
+        const found = this.containers().find((c) => c.name === name);
+        if (!found) throw new Error(`no container ${name} among ${this.containers().map((c) => c.name).join(", ")}`);
+        return found;
+    }
+
     networks(): Registered[] {
         return this.ofType("docker:index/network:Network");
     }
@@ -58,6 +66,38 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
 
 export function isSecret(value: unknown): value is { value: unknown } {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+}
+
+/** A container's upload as the program registers it (docker.types.input.ContainerUpload, resolved). */
+export interface RecordedUpload {
+    readonly file: string;
+    readonly content: string;
+    readonly permissions?: string;
+}
+
+const reveal = (value: unknown): unknown => (isSecret(value) ? value.value : value);
+
+/** A container's uploads as registered, with any secret around the list or inside it taken off. */
+export function uploadsOf(container: Registered): RecordedUpload[] {
+    const uploads = reveal(container.inputs.uploads);
+    if (!Array.isArray(uploads)) throw new Error(`${container.name} has no list of uploads: ${JSON.stringify(uploads)}`);
+    return uploads.map((u) => {
+        const upload = reveal(u) as Record<string, unknown>;
+        return { ...upload, content: reveal(upload.content) } as RecordedUpload;
+    });
+}
+
+/**
+ * The files a container gets, by path, as the image's unpacker writes them:
+ * read out of its one upload, the bundle at BUNDLE_PATH. Throws unless that
+ * is its only upload.
+ */
+export function filesOf(container: Registered): Map<string, NodeFile> {
+    const uploads = uploadsOf(container);
+    if (uploads.length !== 1 || uploads[0].file !== BUNDLE_PATH) {
+        throw new Error(`${container.name}: expected one upload, the bundle ${BUNDLE_PATH}; found ${uploads.map((u) => u.file).join(", ") || "none"}`);
+    }
+    return new Map(parseFileBundle(uploads[0].content).map((f) => [f.path, f]));
 }
 
 /**

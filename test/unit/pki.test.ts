@@ -5,7 +5,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { RecordingMocks, Registered, TEST_SEED, isSecret, runLab, stackLab } from "../support/recording-mocks";
+import { RecordingMocks, Registered, TEST_SEED, filesOf, isSecret, runLab, stackLab } from "../support/recording-mocks";
 import { parseLab } from "../../model/validate";
 import { PKI_NOT_BEFORE, planLab } from "../../plan/plan";
 import { CREDENTIAL_PATHS, SECRETS_CONF, SWANCTL_CONF } from "../../configs";
@@ -14,12 +14,8 @@ import { Pki, VpnTunnel } from "../../components";
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 type Json = any;
 
-const reveal = (value: Json): Json => (isSecret(value) ? value.value : value);
-const uploadsOf = (mocks: RecordingMocks, container: string): Map<string, Json> => {
-    const c = mocks.containers().find((r) => r.name === container)!;
-    return new Map(reveal((c.inputs as Json).uploads).map(reveal).map((u: Json) => [u.file, u]));
-};
-const certOf = (mocks: RecordingMocks, container: string, path: string) => new x509.X509Certificate(uploadsOf(mocks, container).get(path)!.content);
+const nodeFiles = (mocks: RecordingMocks, container: string) => filesOf(mocks.container(container));
+const certOf = (mocks: RecordingMocks, container: string, path: string) => new x509.X509Certificate(nodeFiles(mocks, container).get(path)!.content);
 const revokedWith = (gateways: string[]) => {
     const lab = stackLab("site-to-site") as Json;
     lab.pki = { revoke: gateways };
@@ -66,7 +62,7 @@ describe("lab PKI (site-to-site, derived from the seed)", function () {
         const cert = certOf(mocks, "gateway-a", CREDENTIAL_PATHS.certificate);
         expect((cert.publicKey.algorithm as { namedCurve?: string }).namedCurve).to.equal("P-384");
         expect(cert.signatureAlgorithm).to.deep.include({ name: "ECDSA" });
-        const key = crypto.createPrivateKey(uploadsOf(mocks, "gateway-a").get(CREDENTIAL_PATHS.privateKey)!.content);
+        const key = crypto.createPrivateKey(nodeFiles(mocks, "gateway-a").get(CREDENTIAL_PATHS.privateKey)!.content);
         expect(key.asymmetricKeyDetails?.namedCurve).to.equal("secp384r1");
         expect(Buffer.from(crypto.createPublicKey(key).export({ type: "spki", format: "der" })).equals(Buffer.from(cert.publicKey.rawData))).to.equal(true);
         expect(cert.notBefore.toISOString()).to.equal(new Date(PKI_NOT_BEFORE).toISOString());
@@ -86,22 +82,22 @@ describe("lab PKI (site-to-site, derived from the seed)", function () {
                 expect(cert.subject).to.equal(`C=FI, O=vnetlab, CN=${end.gateway} ${end.address}`);
                 const san = cert.getExtension(x509.SubjectAlternativeNameExtension)!.names.toJSON();
                 expect(san).to.deep.equal([{ type: "ip", value: end.address }]);
-                const swanctl: string = uploadsOf(mocks, end.gateway).get(SWANCTL_CONF)!.content;
+                const swanctl: string = nodeFiles(mocks, end.gateway).get(SWANCTL_CONF)!.content;
                 expect(swanctl).to.match(new RegExp(`local \\{\\s*auth = pubkey\\s*certs = gateway.pem\\s*id = ${end.address.replace(/\./g, "\\.")}`));
             }
         }
     });
 
-    it("puts each gateway's own key, and no other, only inside its secret uploads (0600); the CA keys nowhere", () => {
+    it("puts each gateway's own key, and no other, only inside its secret upload (0600); the CA keys nowhere", () => {
         for (const container of mocks.containers()) {
             const uploads = (container.inputs as Json).uploads;
-            const keys = [...uploadsOf(mocks, container.name).values()].filter((u) => /PRIVATE KEY/.test(u.content));
+            const keys = [...nodeFiles(mocks, container.name).values()].filter((f) => /PRIVATE KEY/.test(f.content));
             if (!GATEWAYS.includes(container.name)) {
                 expect(keys, container.name).to.deep.equal([]);
                 continue;
             }
             expect(isSecret(uploads), `${container.name}'s uploads are a Pulumi secret`).to.equal(true);
-            expect(keys.map((k) => [k.file, k.permissions]), container.name).to.deep.equal([[CREDENTIAL_PATHS.privateKey, "0600"]]);
+            expect(keys.map((k) => [k.path, k.mode]), container.name).to.deep.equal([[CREDENTIAL_PATHS.privateKey, "0600"]]);
             const own = crypto.createPublicKey(keys[0].content).export({ type: "spki", format: "der" });
             const cert = certOf(mocks, container.name, CREDENTIAL_PATHS.certificate);
             expect(Buffer.from(own).equals(Buffer.from(cert.publicKey.rawData)), container.name).to.equal(true);
@@ -126,7 +122,7 @@ describe("lab PKI (site-to-site, derived from the seed)", function () {
     });
 
     it("installs an empty intermediate CRL until something is revoked", () => {
-        const crl = new x509.X509Crl(uploadsOf(mocks, "gateway-s").get(CREDENTIAL_PATHS.intermediateCrl)!.content);
+        const crl = new x509.X509Crl(nodeFiles(mocks, "gateway-s").get(CREDENTIAL_PATHS.intermediateCrl)!.content);
         expect(crl.issuer).to.equal("C=FI, O=vnetlab, CN=vnetlab-site-to-site Intermediate CA");
         expect(crl.entries).to.deep.equal([]);
     });
@@ -135,7 +131,7 @@ describe("lab PKI (site-to-site, derived from the seed)", function () {
         const revoked = await runLab(revokedWith(["gateway-b"]), "site-to-site");
         const serial = certOf(revoked, "gateway-b", CREDENTIAL_PATHS.certificate).serialNumber;
         for (const gw of GATEWAYS) {
-            const crl = new x509.X509Crl(uploadsOf(revoked, gw).get(CREDENTIAL_PATHS.intermediateCrl)!.content);
+            const crl = new x509.X509Crl(nodeFiles(revoked, gw).get(CREDENTIAL_PATHS.intermediateCrl)!.content);
             expect(crl.entries.map((e) => e.serialNumber), gw).to.deep.equal([serial]);
             const issuer = certOf(revoked, gw, CREDENTIAL_PATHS.intermediateCa);
             expect(await crl.verify({ publicKey: issuer.publicKey }), gw).to.equal(true);
@@ -144,9 +140,9 @@ describe("lab PKI (site-to-site, derived from the seed)", function () {
         const before = new Map(mocks.resources.map((r) => [key(r), JSON.stringify(r.inputs)]));
         const changed = revoked.resources.filter((r) => before.get(key(r)) !== JSON.stringify(r.inputs)).map((r) => r.name).sort();
         expect(changed).to.deep.equal(GATEWAYS);
-        // Only the intermediate's CRL changed in those uploads.
+        // Only the intermediate's CRL changed among those gateways' files.
         for (const gw of GATEWAYS) {
-            const differing = [...uploadsOf(revoked, gw)].filter(([file, u]) => uploadsOf(mocks, gw).get(file)?.content !== u.content).map(([file]) => file);
+            const differing = [...nodeFiles(revoked, gw)].filter(([file, f]) => nodeFiles(mocks, gw).get(file)?.content !== f.content).map(([file]) => file);
             expect(differing, gw).to.deep.equal([CREDENTIAL_PATHS.intermediateCrl]);
         }
 
@@ -158,21 +154,21 @@ describe("lab PKI (site-to-site, derived from the seed)", function () {
     it("generates no PKI for a lab whose tunnels all use PSK", async () => {
         const psk = await runLab(stackLab("dev"), "dev");
         for (const container of psk.containers()) {
-            const contents = [...uploadsOf(psk, container.name).values()];
-            expect(contents.filter((u) => u.file.includes("x509") || /PRIVATE KEY|BEGIN CERTIFICATE/.test(u.content)), container.name).to.deep.equal([]);
+            const contents = [...nodeFiles(psk, container.name).values()];
+            expect(contents.filter((f) => f.path.includes("x509") || /PRIVATE KEY|BEGIN CERTIFICATE/.test(f.content)), container.name).to.deep.equal([]);
         }
     });
 
     it("changes every certificate, CRL, key and generated PSK with another seed", async () => {
         const other = await runLab(stackLab("site-to-site"), "site-to-site", {}, new RecordingMocks(), OTHER_SEED);
         for (const gw of GATEWAYS) {
-            const mine = uploadsOf(mocks, gw);
-            const theirs = uploadsOf(other, gw);
+            const mine = nodeFiles(mocks, gw);
+            const theirs = nodeFiles(other, gw);
             for (const file of Object.values(CREDENTIAL_PATHS)) {
                 expect(theirs.get(file)!.content, `${gw} ${file}`).to.not.equal(mine.get(file)!.content);
             }
         }
-        const secretsOf = async (seed: string) => uploadsOf(await runLab(stackLab("dev"), "dev", {}, new RecordingMocks(), seed), "gateway-a").get(SECRETS_CONF)!.content;
+        const secretsOf = async (seed: string) => nodeFiles(await runLab(stackLab("dev"), "dev", {}, new RecordingMocks(), seed), "gateway-a").get(SECRETS_CONF)!.content;
         expect(await secretsOf(OTHER_SEED)).to.not.equal(await secretsOf(TEST_SEED));
     });
 });

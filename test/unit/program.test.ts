@@ -1,8 +1,8 @@
 // index.ts as `pulumi up` runs it: config from the stack, outputs exported.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks, TEST_SEED, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
-import { derivePsk } from "../../configs";
+import { RecordingMocks, TEST_SEED, filesOf, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
+import { SECRETS_CONF, derivePsk } from "../../configs";
 import { SeedConfigError } from "../../model/seed";
 import { MANIFEST_FORMAT, LabManifest, NodeRow, TunnelRow } from "../../plan/summary";
 import { DataplaneUnavailableError } from "../../plan/dataplane";
@@ -73,9 +73,9 @@ describe("index.ts, the Pulumi program", function () {
         expect(manifest.plan.name).to.equal("vnetlab-dev");
 
         // The configured PSK, not one derived from the seed, and still secret.
-        const gw = mocks.containers().find((c) => c.name === "gateway-a")!.inputs as any;
-        expect(isSecret(gw.uploads)).to.equal(true);
-        expect(JSON.stringify(gw.uploads.value)).to.include(Buffer.from("from-config-0123456789").toString("base64"))
+        const gw = mocks.container("gateway-a");
+        expect(isSecret((gw.inputs as any).uploads)).to.equal(true);
+        expect(filesOf(gw).get(SECRETS_CONF)!.content).to.include(Buffer.from("from-config-0123456789").toString("base64"))
             .and.not.include(Buffer.from(derivePsk(TEST_SEED, "a-s")).toString("base64"));
         expect(JSON.stringify([nodes, tunnels, manifest])).to.not.include("from-config-0123456789");
     });

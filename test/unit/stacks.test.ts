@@ -2,13 +2,12 @@ import { expect } from "chai";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import { IPV6_SYSCTLS, NODE_SYSCTLS } from "../../components/node-container";
-import { RecordingMocks, Registered, STACKS, TEST_SEED, isSecret, runLab, stackLab } from "../support/recording-mocks";
-import { derivePsk } from "../../configs";
+import { RecordingMocks, Registered, STACKS, TEST_SEED, filesOf, isSecret, runLab, stackLab, uploadsOf } from "../support/recording-mocks";
+import { BUNDLE_PATH, CREDENTIAL_PATHS, NODE_CONF, SECRETS_CONF, START_COMMAND, derivePsk } from "../../configs";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 type Json = any;
 
-const reveal = (value: Json): Json => (isSecret(value) ? value.value : value);
 const byName = (list: Registered[]) => new Map(list.map((r) => [r.name, r]));
 const secretFree = (value: unknown): unknown => {
     // Replaces every secret by a marker, so that what is left is what a reader of state could see in plain.
@@ -65,8 +64,18 @@ describe("stacks under Pulumi mocks", function () {
                     expect(inputs.networksAdvanced.map((n: Json) => n.name), "no lab node on Docker's default bridge").to.not.include("bridge");
                     expect(inputs.healthcheck, "readiness comes from the start log; a health exec per node per interval loads the host").to.equal(undefined);
                     expect(inputs.labels).to.deep.include({ label: "vnetlab.role", value: node.role });
-                    expect(reveal(inputs.uploads).map((u: Json) => reveal(u).file)).to.include("/etc/vnetlab/node.conf");
-                    expect(inputs.command).to.deep.equal(["/usr/local/bin/vnetlab-start", "/etc/vnetlab/node.conf"]);
+                    expect(filesOf(containers.get(node.name)!).has(NODE_CONF), node.name).to.equal(true);
+                    expect(inputs.command).to.deep.equal([...START_COMMAND]);
+                }
+            });
+
+            it("gives every container exactly one upload, its files' bundle (0600), secret only where a key or PSK is in it", () => {
+                for (const container of mocks.containers()) {
+                    const uploads = uploadsOf(container);
+                    expect(uploads.map((u) => [u.file, u.permissions]), container.name).to.deep.equal([[BUNDLE_PATH, "0600"]]);
+                    // Each tunnel's ends get its PSK or their keys; a node that ends none (router, client, server) gets nothing secret, so its diff stays readable.
+                    const endsTunnel = plan.tunnels.some((t) => t.ends.some((e) => e.gateway === container.name));
+                    expect(isSecret((container.inputs as Json).uploads), container.name).to.equal(endsTunnel);
                 }
             });
 
@@ -77,13 +86,14 @@ describe("stacks under Pulumi mocks", function () {
                     const inputs: Json = byName(mocks.containers()).get(gw.name)!.inputs;
                     // A secret inside a list makes the whole input secret in state.
                     expect(isSecret(inputs.uploads), `${gw.name}'s uploads are a Pulumi secret`).to.equal(true);
-                    const files = new Map<string, Json>(reveal(inputs.uploads).map(reveal).map((u: Json) => [u.file, u]));
+                    const files = filesOf(byName(mocks.containers()).get(gw.name)!);
                     for (const t of pskTunnels.filter((t) => t.ends.some((e) => e.gateway === gw.name))) {
-                        expect(files.get("/etc/swanctl/conf.d/secrets.conf")?.content).to.include(Buffer.from(derivePsk(TEST_SEED, t.name)).toString("base64"));
+                        expect(files.get(SECRETS_CONF)?.content).to.include(Buffer.from(derivePsk(TEST_SEED, t.name)).toString("base64"));
+                        expect(files.get(SECRETS_CONF)?.mode).to.equal("0600");
                     }
                     const certified = plan.pki?.certificates.some((c) => c.gateway === gw.name) ?? false;
-                    expect(files.get("/etc/swanctl/ecdsa/gateway.pem")?.content ?? "", gw.name).to.match(certified ? /BEGIN EC PRIVATE KEY/ : /^$/);
-                    expect(files.get("/etc/swanctl/ecdsa/gateway.pem")?.permissions ?? "0600").to.equal("0600");
+                    expect(files.get(CREDENTIAL_PATHS.privateKey)?.content ?? "", gw.name).to.match(certified ? /BEGIN EC PRIVATE KEY/ : /^$/);
+                    expect(files.get(CREDENTIAL_PATHS.privateKey)?.mode ?? "0600").to.equal("0600");
                 }
                 const plain = JSON.stringify(mocks.resources.map((r) => secretFree(r.inputs)));
                 expect(plain).to.not.match(/PRIVATE KEY/);
@@ -114,9 +124,9 @@ describe("stacks under Pulumi mocks", function () {
 
     it("takes a PSK from config instead of deriving one, still secret", async () => {
         const mocks = await runLab(stackLab("dev"), "dev", { "a-s": "configured-secret-1234567890" });
-        const gw: Json = byName(mocks.containers()).get("gateway-a")!.inputs;
-        expect(isSecret(gw.uploads)).to.equal(true);
-        expect(JSON.stringify(reveal(gw.uploads))).to.include(Buffer.from("configured-secret-1234567890").toString("base64"))
+        const gw = mocks.container("gateway-a");
+        expect(isSecret((gw.inputs as Json).uploads)).to.equal(true);
+        expect(filesOf(gw).get(SECRETS_CONF)!.content).to.include(Buffer.from("configured-secret-1234567890").toString("base64"))
             .and.not.include(Buffer.from(derivePsk(TEST_SEED, "a-s")).toString("base64"));
         expect(JSON.stringify(mocks.resources.map((r) => secretFree(r.inputs)))).to.not.include("configured-secret-1234567890");
     });

@@ -12,7 +12,7 @@ import { loadStackLab } from "../../model/stack-file";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import type { LabPlan, NodePlan } from "../../plan/types";
-import { NODE_CONF, START_COMMAND, START_SCRIPT, renderNodeConf } from "../../configs";
+import { BUNDLE_PATH, NODE_CONF, START_COMMAND, START_SCRIPT, UNPACK_SCRIPT, renderNodeConf } from "../../configs";
 
 const ROOT = path.join(__dirname, "../..");
 const PROGRAM = path.join(ROOT, "image/vnetlab-start");
@@ -32,7 +32,8 @@ describe("the image's start program", () => {
             throw new Error("shellcheck is not installed: run `bash scripts/setup-lint.sh` (or `apt-get install -y shellcheck`); the start program must not go unlinted");
         }
         const scripts = shellScripts();
-        expect(scripts.map((s) => path.relative(ROOT, s))).to.include("image/vnetlab-start");
+        expect(scripts.map((s) => path.relative(ROOT, s))).to.include("image/vnetlab-start")
+            .and.not.include("image/vnetlab-unpack", "Python, like vnetlab-probe: shellcheck would read it as a shell script");
         const run = spawnSync("shellcheck", ["--severity=style", "--external-sources", ...scripts], { encoding: "utf8", cwd: ROOT });
         expect(run.status, `shellcheck found problems:\n${run.stdout}${run.stderr}`).to.equal(0);
     });
@@ -41,7 +42,8 @@ describe("the image's start program", () => {
         const dockerfile = fs.readFileSync(path.join(ROOT, "image/Dockerfile"), "utf8");
         expect(dockerfile).to.match(new RegExp(`^COPY vnetlab-start ${path.posix.dirname(START_SCRIPT)}/$`, "m"));
         expect(dockerfile).to.include(`RUN chmod 0755 ${START_SCRIPT}\n`);
-        expect(START_COMMAND).to.deep.equal([START_SCRIPT, NODE_CONF]);
+        // The node's files are unpacked first; the unpacker then execs the start program with the same config.
+        expect(START_COMMAND).to.deep.equal([UNPACK_SCRIPT, BUNDLE_PATH, "--", START_SCRIPT, NODE_CONF]);
         expect(dockerfile).to.include(`CMD ${JSON.stringify(START_COMMAND).replace(/","/g, '", "')}\n`);
         expect(fs.statSync(PROGRAM).mode & 0o111, "executable in the checkout too").to.not.equal(0);
     });
