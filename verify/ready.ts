@@ -6,6 +6,7 @@ import { PassThrough } from "stream";
 import Docker from "dockerode";
 import type { LabPlan } from "../plan/types";
 import { FAILED_MESSAGE, READY_MESSAGE } from "../configs/paths";
+import { containerLogTail } from "../host/logs";
 
 export interface ReadyOptions {
     readonly docker: Docker;
@@ -64,18 +65,20 @@ export function waitForNode(docker: Docker, container: string, node: string, tim
         const logs = (since: string) => docker.getContainer(container)
             // Docker reads "seconds.nanoseconds"; the typings only know whole seconds.
             .logs({ follow: true, stdout: true, stderr: true, since: since as unknown as number });
-        docker.getContainer(container).inspect().then((info) => {
+        docker.getContainer(container).inspect().then(async (info) => {
             // Its latest run is over: whatever an earlier one said, it is not ready now.
-            if (!info.State.Running) throw new Error(`is not running (exit code ${info.State.ExitCode})`);
-            return logs(previousRunEnd(info.State));
+            if (info.State.Running) return logs(previousRunEnd(info.State));
+            finish(new NodeNotReadyError(node, `is not running (exit code ${info.State.ExitCode})`, await containerLogTail(docker, container, 30)));
+            return undefined;
         }).then((stream) => {
+            if (!stream) return;
             source = stream;
             const out = new PassThrough();
             out.on("data", onText);
             docker.modem.demuxStream(stream, out, out);
             stream.on("end", () => finish(new NodeNotReadyError(node, "stopped before it was ready", lines.slice(-30).join("\n"))));
             stream.on("error", (e: Error) => finish(e));
-        }, (e: Error) => finish(new NodeNotReadyError(node, e.message.startsWith("is not running") ? e.message : `has no log to follow: ${e.message}`, "")));
+        }, (e: Error) => finish(new NodeNotReadyError(node, `has no log to follow: ${e.message}`, "")));
     });
 }
 
