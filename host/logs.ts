@@ -1,5 +1,5 @@
-// Running commands in, and reading logs of, containers the mock engine made.
-// Tests use these to look inside a lab; the engine uses them for error reports.
+// Reading the logs of a lab's containers through the Docker API.
+// Readiness, the ESP probe and the tests read them.
 import Docker from "dockerode";
 
 /**

@@ -1,4 +1,8 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { knownStacks } from "../../cli/args";
+import { PROJECT_DIR } from "../../model/stack-file";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import { IPV6_SYSCTLS, NODE_SYSCTLS } from "../../components/node-container";
@@ -146,5 +150,15 @@ describe("stacks under Pulumi mocks", function () {
         const networks = byName((await runLab(lab, "dev")).networks());
         expect((networks.get("lan-a")!.inputs as Json).options).to.deep.equal({ parent: "vlab-lan-a" });
         expect((networks.get("lan-s")!.inputs as Json).options).to.deep.equal({});
+    });
+});
+
+describe("the shipped stack files", () => {
+    it("hold no secret, salt or seed: each machine's first `up` adds its own, encrypted with its own passphrase", () => {
+        for (const stack of knownStacks()) {
+            const text = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8");
+            expect(text, stack).to.not.match(/encryptionsalt|secure:|vnetlab:seed|vnetlab:psk-/);
+        }
+        expect(knownStacks()).to.include.members([...STACKS]);
     });
 });
