@@ -1,6 +1,6 @@
 // The checks a network engineer would do by hand, derived from the plan
 // alone: no extra config. Pure data; ./run.ts carries them out.
-import type { Family } from "../plan/ip";
+import { FAMILIES, Family, Subnet } from "../plan/ip";
 import type { LabPlan, NodePlan, TunnelPlan } from "../plan/types";
 import { familyOfPrefix, reachableAt, tunnelFamilies } from "../plan/tunnel";
 
@@ -17,7 +17,15 @@ export type CheckSpec =
         readonly kind: "nat"; readonly id: string; readonly tunnel: string; readonly from: string; readonly responder: string;
         readonly router: string; readonly natAddress: string;
     }
-    | { readonly kind: "sa"; readonly id: string; readonly tunnel: string; readonly gateway: string }
+    | {
+        readonly kind: "sa"; readonly id: string; readonly tunnel: string; readonly gateway: string;
+        /**
+         * A trap tunnel is brought up by one packet that its selectors match,
+         * sent before the SAs are read; whatever else the lab declares. A tunnel
+         * that starts at boot, or a road warrior's, must be up without help: none.
+         */
+        readonly bringUp?: BringUp;
+    }
     | {
         readonly kind: "wire"; readonly id: string; readonly tunnel: string; readonly from: string; readonly address: string; readonly family: Family; readonly port: number;
         readonly between: readonly [string, string];
@@ -30,6 +38,14 @@ export type CheckSpec =
         /** The lab node the probe aims at, when it aims at one. */
         readonly target?: string;
     };
+
+/** A packet from one end of a tunnel, between addresses its selectors cover: the trap policy's first customer. */
+export interface BringUp {
+    readonly from: string;
+    readonly source: string;
+    readonly address: string;
+    readonly family: Family;
+}
 
 /** A port nothing in the lab listens on: reachable means "refused", blocked means silence. */
 export const CLOSED_PORT = 179;
@@ -46,7 +62,6 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
     const clientsOfConsumer = (c: LabPlan["services"][number]["consumers"][number]) =>
         c.roadWarrior !== undefined ? plan.nodes.filter((n) => n.name === c.roadWarrior) : clientsOf(c.site!);
 
-    // Service requests come first: with trap tunnels they are what brings the SAs up.
     for (const service of plan.services) {
         for (const consumer of service.consumers) {
             const tunnel = plan.tunnels.find((t) => t.name === consumer.tunnel)!;
@@ -61,8 +76,12 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
         }
     }
     for (const tunnel of plan.tunnels) {
+        const bringUp = tunnel.startAction === "trap" && tunnel.type !== "road-warrior" ? bringUpOf(plan, tunnel) : undefined;
         for (const end of tunnel.ends) {
-            checks.push({ kind: "sa", id: `tunnel ${tunnel.name}: SAs on ${end.gateway}`, tunnel: tunnel.name, gateway: end.gateway });
+            checks.push({
+                kind: "sa", id: `tunnel ${tunnel.name}: SAs on ${end.gateway}`, tunnel: tunnel.name, gateway: end.gateway,
+                ...(bringUp ? { bringUp } : {}),
+            });
         }
         const [initiator, responder] = tunnel.ends;
         if (initiator.nat) {
@@ -96,6 +115,27 @@ export function deriveChecks(plan: LabPlan): CheckSpec[] {
         });
     }
     return checks;
+}
+
+/**
+ * From the initiator (whose policy always traps), an address of its own that
+ * its selectors cover, to one of the responder's that the far selectors
+ * cover: on a site-to-site tunnel the gateways' LAN addresses, on a
+ * host-to-host tunnel their ISP addresses.
+ */
+function bringUpOf(plan: LabPlan, tunnel: TunnelPlan): BringUp | undefined {
+    const [near, far] = tunnel.ends;
+    const covered = (end: TunnelPlan["ends"][number], family: Family) => {
+        const node = plan.nodes.find((n) => n.name === end.gateway)!;
+        const subnets = end.trafficSelectors.filter((ts) => familyOfPrefix(ts) === family).map((ts) => Subnet.parse(family, ts));
+        return node.interfaces.map((i) => i.addresses[family]?.address).find((a) => a !== undefined && subnets.some((s) => s.contains(a)));
+    };
+    for (const family of FAMILIES) {
+        const source = covered(near, family);
+        const address = covered(far, family);
+        if (source !== undefined && address !== undefined) return { from: near.gateway, source, address, family };
+    }
+    return undefined;
 }
 
 const wanOf = (gateway: NodePlan) => gateway.interfaces.find((i) => i.name === gateway.gateway?.wan);

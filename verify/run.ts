@@ -1,6 +1,6 @@
 // Carries out derived checks against a deployed lab, one kind after another
 // (./checks: one module per kind), each kind in batches side by side:
-// services first (with trap tunnels they bring the SAs up), then SAs, the
+// services first, then SAs (each brings its own trap tunnel up), the
 // wire (whose requests measure the lab's round trip), and the probes whose
 // must-not-reach deadline that round trip justifies.
 import Docker from "dockerode";

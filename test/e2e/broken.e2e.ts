@@ -5,7 +5,7 @@ import Docker from "dockerode";
 import { stackLab } from "../support/recording-mocks";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
-import { SWANCTL_CONF } from "../../configs";
+import { SECRETS_CONF, SWANCTL_CONF } from "../../configs";
 import { verifyLab, CheckResult } from "../../verify";
 import { execIn } from "../../verify/exec";
 import { deploy, destroy, DeployedLab } from "./lab";
@@ -85,5 +85,63 @@ describe("broken on purpose: the matching checks fail", function () {
         expect(sa.expected).to.include("10.10.0.0/24 === 10.20.0.0/24");
         expect(sa.observed).to.not.include("10.10.0.0/24 === 10.20.0.0/24");
         expect(sa.observed).to.match(/10\.10\.0\.0\/24 === 10\.99\.0\.0\/24|no IKE SA|no CHILD SA/);
+    });
+});
+
+describe("a tunnel broken on purpose: its SA checks say why, in the words of IKE", function () {
+    this.timeout(10 * 60 * 1000);
+    // dev's a-s: PSK, started at boot by gateway-a, so each test dials it again by hand as a user would.
+    const intended = planLab(parseLab(stackLab("dev"), "dev"), "dev");
+    const docker = new Docker();
+    const containerOf = (node: string) => intended.nodes.find((n) => n.name === node)!.containerName;
+    let lab: DeployedLab | undefined;
+
+    before(async () => {
+        lab = await deploy("dev-sa-why", { lab: stackLab("dev"), labName: intended.name });
+        for (const file of [SWANCTL_CONF, SECRETS_CONF]) {
+            const saved = await execIn(docker, containerOf("gateway-s"), ["cp", file, `${file}.intended`], 10);
+            expect(saved.exitCode).to.equal(0);
+        }
+    });
+
+    after(async () => {
+        if (lab) expect(await destroy(lab)).to.deep.equal([]);
+    });
+
+    /** Breaks gateway-s with a shell script, reloads it and dials a-s again from gateway-a; returns both ends' SA checks. */
+    async function breakGatewayS(script: string): Promise<Record<string, string>> {
+        const tamper = await execIn(docker, containerOf("gateway-s"), ["sh", "-c",
+            `set -e; ${script}; swanctl --load-all >/dev/null; swanctl --terminate --ike a-s --timeout 5 >/dev/null || true`], 30);
+        expect(tamper.exitCode, tamper.stdout + tamper.stderr).to.equal(0);
+        await execIn(docker, containerOf("gateway-a"), ["swanctl", "--initiate", "--child", "a-s", "--timeout", "5"], 30);
+        const results = await verifyLab(intended, { docker, only: "tunnel a-s: SAs" });
+        expect(results.map((r) => r.pass)).to.deep.equal([false, false]);
+        return Object.fromEntries(results.map((r) => [r.id.replace("tunnel a-s: SAs on ", ""), r.observed]));
+    }
+
+    afterEach(async () => {
+        const restore = await execIn(docker, containerOf("gateway-s"), ["sh", "-c",
+            `cp ${SWANCTL_CONF}.intended ${SWANCTL_CONF} && cp ${SECRETS_CONF}.intended ${SECRETS_CONF} && swanctl --load-all >/dev/null`], 30);
+        expect(restore.exitCode, restore.stderr).to.equal(0);
+        await execIn(docker, containerOf("gateway-a"), ["swanctl", "--initiate", "--child", "a-s", "--timeout", "5"], 30);
+    });
+
+    it("a mismatched IKE proposal: NO_PROPOSAL_CHOSEN, with what each side offered", async () => {
+        const observed = await breakGatewayS(`sed -i 's/proposals = aes256gcm16-prfsha384-ecp384$/proposals = aes128-sha256-modp3072/' ${SWANCTL_CONF} && grep -q modp3072 ${SWANCTL_CONF}`);
+        expect(observed["gateway-a"]).to.match(/^no IKE SA — the peer accepted none of the IKE proposals \(NO_PROPOSAL_CHOSEN\)/);
+        expect(observed["gateway-s"]).to.match(/^no IKE SA — none of the peer's IKE proposals is acceptable here \(NO_PROPOSAL_CHOSEN\) \(received IKE:AES_GCM_16_256\/.*, configured IKE:AES_CBC_128\/.*MODP_3072\)/);
+    });
+
+    it("a wrong pre-shared key: AUTHENTICATION_FAILED, and the responder says the keys differ", async () => {
+        const wrong = Buffer.from("not the tunnel's key").toString("base64");
+        const observed = await breakGatewayS(`sed -i 's/secret = 0s.*/secret = 0s${wrong}/' ${SECRETS_CONF} && grep -q '0s${wrong}' ${SECRETS_CONF}`);
+        expect(observed["gateway-s"]).to.match(/^no IKE SA — the pre-shared keys of the two ends differ.*\(AUTHENTICATION_FAILED\)/);
+        expect(observed["gateway-a"]).to.match(/^no IKE SA — the peer refused this end's authentication \(AUTHENTICATION_FAILED\)/);
+    });
+
+    it("a narrowed selector: the SAs come up, and the check names the selector that differs from the plan", async () => {
+        const observed = await breakGatewayS(`sed -i 's#local_ts = 10.20.0.0/24#local_ts = 10.20.0.0/25#' ${SWANCTL_CONF} && grep -q 10.20.0.0/25 ${SWANCTL_CONF}`);
+        expect(observed["gateway-a"]).to.match(/ — differs from the plan: remote selectors 10\.20\.0\.0\/25, planned 10\.20\.0\.0\/24$/);
+        expect(observed["gateway-s"]).to.match(/ — differs from the plan: local selectors 10\.20\.0\.0\/25, planned 10\.20\.0\.0\/24$/);
     });
 });

@@ -43,6 +43,12 @@ describe("site-to-site with gateway-b's certificate revoked", function () {
         expect(await nodeLogs(docker, lab.plan, "gateway-s", 200)).to.match(/certificate was revoked/);
     });
 
+    it("says why in the SA checks: gateway-s found the certificate revoked, gateway-b was refused", () => {
+        const observed = (id: string) => results.find((r) => r.id === id)!.observed;
+        expect(observed("tunnel b-s: SAs on gateway-s")).to.match(/^no IKE SA — the peer's certificate is revoked, since .*\(AUTHENTICATION_FAILED\); charon: "certificate was revoked on /);
+        expect(observed("tunnel b-s: SAs on gateway-b")).to.match(/^no IKE SA — the peer refused this end's authentication \(AUTHENTICATION_FAILED\)/);
+    });
+
     it("authenticated gateway-a with its ECDSA certificate and a CRL it checked", async () => {
         const logs = await nodeLogs(docker, lab.plan, "gateway-s", 400);
         expect(logs).to.match(/authentication of '172\.26\.26\.26' with ECDSA.* successful/);

@@ -25,7 +25,8 @@ const planOf = (stack: string) => planLab(parseLab(loadStackLab(stack), stack), 
 async function saCheck(plan: LabPlan, tunnel: string, gateway: string, raw: string): Promise<Omit<Outcome, "seconds">> {
     const outcomes: Outcome[] = [];
     const ctx = {
-        plan, docker: undefined as unknown as Docker, timeoutSeconds: 5, containerOf: (n: string) => n,
+        // A failing SA is watched for half this long before it is reported: short, the listing never changes here.
+        plan, docker: undefined as unknown as Docker, timeoutSeconds: 0.5, containerOf: (n: string) => n,
         exec: async (): Promise<ExecResult> => ({ exitCode: 0, stdout: raw, stderr: "" }),
     };
     await runSaChecks([{ kind: "sa", id: "sa", tunnel, gateway }], ctx, (_, o) => outcomes.push(o));
@@ -41,7 +42,7 @@ describe("verify", () => {
         const expected = "IKE ESTABLISHED AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384; CHILD INSTALLED TRANSPORT AES_GCM_16-256 172.31.61.10/32 === 172.31.62.20/32";
         expect(await saCheck(transport, "a-b", "host-a", raw("TRANSPORT"))).to.deep.equal({ expected, observed: expected, pass: true });
         expect(await saCheck(transport, "a-b", "host-a", raw("TUNNEL"))).to.deep.equal({
-            expected, observed: expected.replace("TRANSPORT", "TUNNEL"), pass: false,
+            expected, observed: `${expected.replace("TRANSPORT", "TUNNEL")} — differs from the plan: mode TUNNEL, planned TRANSPORT`, pass: false,
         });
         // Tunnel mode as before: the listing's mode stays out of the report, a transport SA fails.
         const dev = planOf("dev");
