@@ -7,6 +7,7 @@ import { containerLogTail } from "../../host/logs";
 import { CREDENTIAL_PATHS } from "../../configs";
 import { execIn } from "../../verify/exec";
 import { nodeLogs, CheckResult } from "../../verify";
+import { htmlPage } from "../../verify/html";
 import { deploy, destroy, verify, DeployedLab } from "./lab";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests poke into the raw YAML shape on purpose */
@@ -47,6 +48,10 @@ describe("site-to-site with gateway-b's certificate revoked", function () {
         const observed = (id: string) => results.find((r) => r.id === id)!.observed;
         expect(observed("tunnel b-s: SAs on gateway-s")).to.match(/^no IKE SA — the peer's certificate is revoked, since .*\(AUTHENTICATION_FAILED\); charon: "certificate was revoked on /);
         expect(observed("tunnel b-s: SAs on gateway-b")).to.match(/^no IKE SA — the peer refused this end's authentication \(AUTHENTICATION_FAILED\)/);
+        // The HTML report's row of that check says the same.
+        const page = htmlPage({ plan: lab.plan, results, logs: new Map() }, "");
+        const row = /<tr class="fail"[^>]*><td>tunnel b-s: SAs on gateway-s<\/td><td>[^<]*<\/td><td>([^<]*)<\/td>/.exec(page);
+        expect(row?.[1]).to.match(/^no IKE SA — the peer&#39;s certificate is revoked/);
     });
 
     it("authenticated gateway-a with its ECDSA certificate and a CRL it checked", async () => {
