@@ -19,7 +19,7 @@ export * from "./paths";
 export { renderFirewall } from "./firewall";
 export { renderFileBundle, parseFileBundle, FILE_BUNDLE_FORMAT } from "./file-bundle";
 export { renderNodeConf, nodeConfRecords, NodeConfRecord, NODE_CONF_FORMAT, IKE_RULE_PREF } from "./node-conf";
-export { renderStrongswanConf, charonPlugins } from "./strongswan";
+export { renderStrongswanConf, charonPlugins, RETRANSMIT, RETRANSMIT_GIVE_UP_SECONDS } from "./strongswan";
 export { renderCredentialFiles, renderPrivateKeyFile, GatewayCredentials } from "./credentials";
 export { signCrl } from "./crl";
 export { derivePki, gatewayCredentials, LabPki } from "./pki";

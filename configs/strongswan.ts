@@ -19,6 +19,18 @@ export function charonPlugins(dataplane: Dataplane): string[] {
     return [...CRYPTO_PLUGINS, ...kernel, ...CONTROL_PLUGINS];
 }
 
+/**
+ * How charon retransmits a request nothing answered: after 1 s, then 1.4
+ * times as long each time, 4 times, so it gives up after RETRANSMIT_GIVE_UP_SECONDS
+ * (charon's own default is 5 times from 4 s: 165 s). A peer that is gone is
+ * then found within DPD_DELAY_SECONDS (swanctl.ts) plus this, and its tunnel
+ * dialled again (dpd_action); a lab on one machine answers in milliseconds,
+ * so a second of silence is not a slow network.
+ */
+export const RETRANSMIT = { timeoutSeconds: 1, base: 1.4, tries: 4 } as const;
+export const RETRANSMIT_GIVE_UP_SECONDS = Array.from({ length: RETRANSMIT.tries + 1 }, (_, i) => RETRANSMIT.timeoutSeconds * RETRANSMIT.base ** i)
+    .reduce((a, b) => a + b, 0);
+
 export function renderStrongswanConf(dataplane: Dataplane): string {
     const logTo = (extra: readonly Setting[]): Setting[] => [...extra, ["time_format", "%Y-%m-%dT%H:%M:%S"], ["ike_name", "yes"], ["default", 1], ["flush_line", "yes"]];
     const plugins: Setting[] = dataplane === "libipsec"
@@ -35,6 +47,9 @@ export function renderStrongswanConf(dataplane: Dataplane): string {
         ["load_modular", "no"],
         ["load", charonPlugins(dataplane).join(" ")],
         ["install_routes", "yes"],
+        ["retransmit_timeout", RETRANSMIT.timeoutSeconds],
+        ["retransmit_base", RETRANSMIT.base],
+        ["retransmit_tries", RETRANSMIT.tries],
         // No syslog in a container: a file for later, stderr for `docker logs`.
         ["filelog", [
             ["charon", logTo([["path", CHARON_LOG], ["append", "no"]])],

@@ -34,14 +34,31 @@ export function gatewayTunnels(node: NodePlan, lab: LabPlan): GatewayTunnel[] {
  * charon does not retry, and one whose charon does not listen yet drops the
  * request, which charon retransmits only after 4 s, while the first packets
  * wait on that half-open SA. The responder never starts, but traps when the
- * tunnel traps, so traffic from its side also brings the tunnel up.
+ * tunnel traps, so traffic from its side also brings the tunnel up; unless
+ * the initiator is behind a NAT router, which lets nobody call in.
  */
 export function startAction(t: GatewayTunnel): "trap" | "none" {
     // A road warrior has no address to trap from before it has its virtual IP,
     // and the gateway waits to be called.
     if (t.tunnel.type === "road-warrior") return "none";
     if (t.initiator) return "trap";
-    return t.tunnel.startAction === "trap" ? "trap" : "none";
+    return t.tunnel.startAction === "trap" && t.remote.nat === undefined ? "trap" : "none";
+}
+
+/**
+ * What an end does when its peer goes away: DPD found it dead (dpd_action),
+ * or it deleted the tunnel, as a peer's charon does when its container stops
+ * (close_action). The initiator brings the tunnel back as the tunnel's
+ * dpdAction says: restart dials at once and, with keyingtries 0, goes on
+ * dialling until the peer answers again; trap waits for the next packet. A
+ * responder traps where the tunnel traps, and otherwise waits to be called:
+ * it cannot call a road warrior, whose address and virtual IP it only learns
+ * from the call.
+ */
+function recovery(t: GatewayTunnel): { readonly keyingtries?: number; readonly dpd: string; readonly close: string } {
+    const action = t.initiator ? t.tunnel.dpdAction : startAction(t) === "trap" ? "trap" : "clear";
+    if (action === "restart") return { keyingtries: 0, dpd: "restart", close: "start" };
+    return { dpd: action, close: action === "trap" ? "trap" : "none" };
 }
 
 /** The tunnels a node's start program brings up before the node is ready: a road warrior's, and those started at boot. */
@@ -67,7 +84,14 @@ function connection(t: GatewayTunnel): Setting {
         ["remote_addrs", reachableAt(remote)],
         ...virtualIps,
         ["proposals", tunnel.ike],
+        // No node of a lab roams. Without MOBIKE a responder follows a NAT
+        // router's new mapping (a restarted router maps the initiator to a
+        // new port) as soon as an authenticated request comes from it, as
+        // RFC 7296 2.23 says; with MOBIKE it would wait for the initiator to
+        // announce the change, which charon's initiator does not do here.
+        ["mobike", "no"],
         ["dpd_delay", `${DPD_DELAY_SECONDS}s`],
+        ...(recovery(t).keyingtries !== undefined ? [["keyingtries", recovery(t).keyingtries!] as Setting] : []),
         // encap stays "no": the kernel dataplane sends plain ESP; kernel-libipsec
         // tells charon it needs UDP encapsulation and charon then forces it.
         ...authentication(t),
@@ -80,7 +104,8 @@ function connection(t: GatewayTunnel): Setting {
                 ...(remote.virtualIp ? [] : [["remote_ts", remote.trafficSelectors.join(",")] as Setting]),
                 ["esp_proposals", tunnel.esp],
                 ["start_action", startAction(t)],
-                ["dpd_action", tunnel.dpdAction],
+                ["dpd_action", recovery(t).dpd],
+                ["close_action", recovery(t).close],
             ]],
         ]],
     ]];

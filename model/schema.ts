@@ -109,6 +109,11 @@ const roadWarrior = z.strictObject({
     auth: z.enum(["pubkey", "psk"]).default("pubkey"),
     ike: proposal.default(DEFAULT_IKE_PROPOSAL),
     esp: proposal.default(DEFAULT_ESP_PROPOSAL),
+    /**
+     * When its gateway is gone (DPD) or has deleted the tunnel: restart dials
+     * again until the gateway answers; clear gives up, the strict behaviour.
+     */
+    dpdAction: z.enum(["restart", "clear"]).default("restart"),
 });
 
 const gateway = z.strictObject({
@@ -156,8 +161,13 @@ const tunnel = z.strictObject({
     auth: z.enum(["pubkey", "psk"]).default("pubkey"),
     /** trap installs the tunnel on the first packet (the seed's auto=route); start brings it up at boot. */
     startAction: z.enum(["trap", "start"]).default("trap"),
-    /** What to do when the peer is dead; trap is ipsec.conf's "hold". */
-    dpdAction: z.enum(["trap", "clear", "restart"]).default("trap"),
+    /**
+     * What the initiator does when its peer is dead (DPD) or has deleted the
+     * tunnel: restart dials again until the peer answers, trap waits for the
+     * next packet (ipsec.conf's "hold"), clear gives up, the strict behaviour.
+     * Defaults to restart for a tunnel started at boot, trap for a trap tunnel.
+     */
+    dpdAction: z.enum(["trap", "clear", "restart"]).optional(),
     /**
      * transport protects the peers' own traffic without a second IP header;
      * only host-to-host tunnels qualify, and only the kernel's dataplane has it.

@@ -43,12 +43,12 @@ export function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPla
                 ike: t.ike,
                 esp: t.esp,
                 startAction: t.startAction,
-                dpdAction: t.dpdAction,
+                dpdAction: t.dpdAction ?? (t.startAction === "start" ? "restart" : "trap"),
                 mode: t.mode,
                 ends: [end(t.between[0]), end(t.between[1])] as const,
             };
         });
-    // A road warrior's tunnel takes its name; it always dials, and a gateway clears it when it goes.
+    // A road warrior's tunnel takes its name; it always dials, and dials again when its gateway goes (dpdAction).
     const roadWarriorTunnels: TunnelPlan[] = Object.entries(lab.roadWarriors)
         .sort(byKey)
         .map(([rwName, rw]) => {
@@ -67,7 +67,7 @@ export function planTunnels(lab: LabConfig, segments: SegmentDraft[]): TunnelPla
                 ike: rw.ike,
                 esp: rw.esp,
                 startAction: "start" as const,
-                dpdAction: "clear" as const,
+                dpdAction: rw.dpdAction,
                 ends: [
                     {
                         gateway: rwName,

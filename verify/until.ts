@@ -1,0 +1,43 @@
+// Verify again and again until a lab passes: how long a lab takes to heal
+// after a fault (npm run lab -- fault), measured from the fault to the first
+// run in which every check passed.
+import type { CheckResult } from "./run";
+import { DPD_DELAY_SECONDS, RETRANSMIT_GIVE_UP_SECONDS } from "../configs";
+
+/**
+ * How long a lab may take to heal by its own settings: a dead peer is found
+ * within a DPD delay plus charon's retransmits, and a tunnel dialled while
+ * its peer was still down is dialled again after one more round of
+ * retransmits; on top, a container's start and one verify run (READY_SLACK_SECONDS).
+ */
+export const READY_SLACK_SECONDS = 15;
+export const RECOVERY_BOUND_SECONDS = Math.ceil(DPD_DELAY_SECONDS + 2 * RETRANSMIT_GIVE_UP_SECONDS + READY_SLACK_SECONDS);
+
+export interface UntilPass {
+    readonly healed: boolean;
+    /** From the start of the first run to the end of the one that passed (or of the last one). */
+    readonly seconds: number;
+    readonly runs: number;
+    /** The last run's results. */
+    readonly results: readonly CheckResult[];
+}
+
+/**
+ * Runs `verifyOnce` until every check passes or `seconds` have gone by (a
+ * run that begins before the deadline still counts), `pause` between runs.
+ */
+export async function verifyUntilPass(
+    verifyOnce: () => Promise<readonly CheckResult[]>,
+    options: { readonly seconds: number; readonly pauseSeconds?: number; readonly onRun?: (run: number, results: readonly CheckResult[], seconds: number) => void; readonly since?: number },
+): Promise<UntilPass> {
+    const started = options.since ?? Date.now();
+    const deadline = started + options.seconds * 1000;
+    for (let runs = 1; ; runs++) {
+        const results = await verifyOnce();
+        const seconds = (Date.now() - started) / 1000;
+        options.onRun?.(runs, results, seconds);
+        const healed = results.every((r) => r.pass);
+        if (healed || Date.now() >= deadline) return { healed, seconds, runs, results };
+        await new Promise((resolve) => setTimeout(resolve, (options.pauseSeconds ?? 1) * 1000));
+    }
+}
