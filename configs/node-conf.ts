@@ -8,7 +8,7 @@
 // for none); "#" starts a comment line. Records, in the order the program
 // uses them:
 //
-//   format vnetlab.node-conf/2
+//   format vnetlab.node-conf/3
 //   node <name>                      role <role>
 //   path <key> <absolute path>       the files the program reads and writes
 //   message <ready|failed> <word>    what its last log line says
@@ -24,19 +24,21 @@
 //   ike-rule <pref> <source> <udp sport>          libipsec only (see below)
 //   tunnel <name> <initiator|responder> <remote address> <start_action> <tunnel|transport>
 //   dial <tunnel>                    initiate it, retrying, before ready (a road warrior's, one started at boot)
+//   redial <tunnel>                  after a restart only: call the peer once, without waiting, so that it
+//                                    drops the SAs of this node's previous run (INITIAL_CONTACT)
 //   instance <service> <port> <label>             step 6
 import type { LabPlan, NodePlan } from "../plan/types";
 import { renderFirewall } from "./firewall";
 import {
     CHARON, CHARON_LOG, CHARON_PID, CHARON_VICI, DATAPLANE_FILE, FAILED_MESSAGE, FIREWALL_FILES, LIBIPSEC_TUN, READY_FILE, READY_MESSAGE,
-    START_LOG, STRONGSWAN_CONF, UPLINK_INTERFACE, strongswanConfPath,
+    RAN_BEFORE, START_LOG, STRONGSWAN_CONF, UPLINK_INTERFACE, strongswanConfPath,
 } from "./paths";
 import { dials, gatewayTunnels, runsIke, startAction } from "./swanctl";
 import { carriesIpv6, reachableAt } from "../plan/tunnel";
 import { fileText } from "./text";
 
 /** The one format image/vnetlab-start reads; change both together. */
-export const NODE_CONF_FORMAT = "vnetlab.node-conf/2";
+export const NODE_CONF_FORMAT = "vnetlab.node-conf/3";
 
 /** Ahead of charon's routing rule for its tunnel routes (table 220, priority 220). */
 export const IKE_RULE_PREF = 219;
@@ -124,6 +126,7 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
             ["path", "charon-log", CHARON_LOG],
             ["path", "charon-pid", CHARON_PID],
             ["path", "vici", CHARON_VICI],
+            ["path", "ran-before", RAN_BEFORE],
         );
         if (tunnels.some((t) => carriesIpv6(t.tunnel))) records.push(["ipsec-ipv6"]);
         // The program checks each tunnel's mode against the dataplane it ends up
@@ -136,6 +139,10 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
         }
         // Connected before the node says ready, retrying while the peer still starts.
         for (const t of tunnels.filter(dials)) records.push(["dial", t.tunnel.name]);
+        // A peer whose SA outlived this node's last run would otherwise send into it until DPD gives up
+        // (about 20 s); a call with INITIAL_CONTACT replaces it at once. Not a road warrior, whose
+        // address and virtual IP only its own call brings, nor one behind a NAT router, which lets no call in.
+        for (const t of tunnels.filter((x) => !dials(x) && !x.remote.virtualIp && !x.remote.nat)) records.push(["redial", t.tunnel.name]);
     }
     for (const i of node.instances) records.push(["instance", i.service, i.port, i.label]);
     return records;

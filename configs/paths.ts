@@ -54,6 +54,12 @@ export const CHARON_PID = "/var/run/charon.pid";
 export const START_LOG = "/var/log/vnetlab-start.log";
 
 export const RUN_DIR = "/run/vnetlab";
+/**
+ * Left by a node's first start and kept by the container's file system: a
+ * start that finds it is a restart, whose peers may still hold SAs of the
+ * previous run (see the start program's redial).
+ */
+export const RAN_BEFORE = "/var/lib/vnetlab/ran-before";
 /** Written once the node is configured, so that `docker exec <node> test -f` on it answers without reading the log. */
 export const READY_FILE = `${RUN_DIR}/ready`;
 /**

@@ -2,7 +2,9 @@
 // the real Pulumi engine (automation/lab.ts), each against the floor of bare
 // Docker for the same nodes and segments, measured in the same run, and what
 // Pulumi costs on its own: a preview and an `up` of the deployed, unchanged lab.
-//   npm run bench [-- --stacks dev,site-to-site] [--hub 1,10,25,50,100] [--out docs/bench]
+//   npm run bench [-- --stacks dev,site-to-site] [--hub 1,10,25,50,100] [--recovery] [--out docs/bench]
+// --recovery also times how the lab heals after each fault on its responder
+// gateway: a restart, and a stop longer than DPD takes to give up, then a start.
 // Prints a table, writes <out>/bench.json and <out>/bench.svg (time against
 // branches for the hub-and-spoke labs). Figures are wall-clock on a shared
 // machine: compare the rows of one run.
@@ -15,6 +17,7 @@ import { LabStack, changed, stackFile } from "../automation/lab";
 import { hubAndSpokeLab, hubAndSpokeStack } from "../model/hub-and-spoke";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
+import type { LabPlan } from "../plan/types";
 import { DataplaneUnavailableError } from "../plan/dataplane";
 import { buildNodeImage, checkDataplane } from "../host/preflight";
 import { labLeftovers } from "../host/leftovers";
@@ -22,6 +25,18 @@ import { verifyLab, ProbeDeadline } from "../verify";
 import { UsageError, existingStack, knownStacks, parseCommandLine, runCommand } from "../cli/args";
 import { measureFloor } from "./bench/floor";
 import { plotSvg, PlotPoint } from "./bench/plot";
+import { applyFault, faultTargets } from "../host/faults";
+import { RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../verify/until";
+import { DPD_DELAY_SECONDS, RETRANSMIT_GIVE_UP_SECONDS } from "../configs";
+
+/** Seconds a node stays stopped in the stop fault: longer than its peers' DPD takes to give up on it. */
+const STOPPED_SECONDS = Math.ceil(DPD_DELAY_SECONDS + RETRANSMIT_GIVE_UP_SECONDS + 5);
+
+interface Recovery {
+    readonly node: string;
+    /** Fault kind -> seconds from the fault (for a stop: from the start) to the first verify run that passed; null: not healed. */
+    readonly seconds: Readonly<Record<string, number | null>>;
+}
 
 interface Row {
     readonly lab: string;
@@ -46,6 +61,7 @@ interface Row {
     readonly floorTeardownSeconds: number;
     readonly memoryMiB: number;
     readonly leftovers: readonly string[];
+    readonly recovery?: Recovery;
 }
 
 /**
@@ -67,7 +83,28 @@ async function memoryMiB(docker: Docker, containers: readonly string[]): Promise
 
 const since = (t0: number) => (Date.now() - t0) / 1000;
 
-async function bench(docker: Docker, lab: string, config: unknown, branches?: number): Promise<Row> {
+/** How long the lab takes to pass verify again after each fault on its responder gateway (else its first gateway). */
+async function recovery(docker: Docker, plan: LabPlan): Promise<Recovery> {
+    const targets = faultTargets(plan);
+    const node = (targets.find((t) => t.role === "gateway (responder)") ?? targets.find((t) => t.role.startsWith("gateway")))!.node;
+    const heal = async () => {
+        const run = await verifyUntilPass(() => verifyLab(plan, { docker, timeoutSeconds: 5 }), { seconds: 2 * RECOVERY_BOUND_SECONDS });
+        return run.healed ? run.seconds : null;
+    };
+    const seconds: Record<string, number | null> = {};
+    process.stderr.write(` recovery of ${node}: restart ...`);
+    await applyFault(docker, plan, node, "restart");
+    seconds.restart = await heal();
+    process.stderr.write(` ${seconds.restart?.toFixed(1) ?? "not healed"}; stop ${STOPPED_SECONDS} s ...`);
+    await applyFault(docker, plan, node, "stop");
+    await new Promise((resolve) => setTimeout(resolve, STOPPED_SECONDS * 1000));
+    await applyFault(docker, plan, node, "start");
+    seconds[`stop ${STOPPED_SECONDS} s, start`] = await heal();
+    process.stderr.write(` ${seconds[`stop ${STOPPED_SECONDS} s, start`]?.toFixed(1) ?? "not healed"};`);
+    return { node, seconds };
+}
+
+async function bench(docker: Docker, lab: string, config: unknown, branches?: number, withRecovery = false): Promise<Row> {
     const plan = planLab(parseLab(config, lab), lab);
     // Before the floor, which would otherwise run for a lab the host then refuses.
     await checkDataplane(plan, { docker });
@@ -90,7 +127,9 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
         const results = await verifyLab(deployed.plan, { docker, onDeadline: (d) => { deadline = d; } });
         const verifySeconds = since(t1);
         const memory = await memoryMiB(docker, deployed.plan.nodes.map((n) => n.containerName));
-        process.stderr.write(` ${verifySeconds.toFixed(1)} s; preview ...`);
+        process.stderr.write(` ${verifySeconds.toFixed(1)} s;`);
+        const healed = withRecovery ? await recovery(docker, deployed.plan) : undefined;
+        process.stderr.write(" preview ...");
         const t2 = Date.now();
         await stack.preview({ expectNoChanges: true });
         const previewSeconds = since(t2);
@@ -114,6 +153,7 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
             failed: results.filter((r) => !r.pass).map((r) => `${r.id}: expected ${r.expected}; observed ${r.observed} (${r.seconds.toFixed(1)}s)`),
             deadline, previewSeconds, noopUpSeconds, teardownSeconds, floorTeardownSeconds: floor.teardownSeconds, memoryMiB: memory,
             leftovers: await labLeftovers(docker, plan),
+            ...(healed ? { recovery: healed } : {}),
         };
     } finally {
         await stack.destroy().catch(() => undefined);
@@ -122,7 +162,7 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
     }
 }
 
-const USAGE = "usage: npm run bench -- [--stacks a,b] [--hub 1,10,25] [--out DIR]";
+const USAGE = "usage: npm run bench -- [--stacks a,b] [--hub 1,10,25] [--recovery] [--out DIR]";
 
 function counts(text: string): number[] {
     return text.split(",").filter(Boolean).map((s) => {
@@ -149,6 +189,7 @@ async function main(): Promise<number> {
         options: {
             stacks: { type: "string" },
             hub: { type: "string" },
+            recovery: { type: "boolean" },
             out: { type: "string", default: path.join(PROJECT_DIR, "docs", "bench") },
             help: { type: "boolean", short: "h" },
         },
@@ -170,7 +211,7 @@ async function main(): Promise<number> {
     const refused: string[] = [];
     for (const stack of stacks) {
         try {
-            rows.push(await bench(docker, stack, loadStackLab(stack)));
+            rows.push(await bench(docker, stack, loadStackLab(stack), undefined, values.recovery ?? false));
         } catch (e) {
             // A lab this host cannot carry (transport mode without kernel ESP) is no measurement, and no failure.
             if (!(e instanceof DataplaneUnavailableError)) throw e;
@@ -178,10 +219,14 @@ async function main(): Promise<number> {
             process.stderr.write(`bench ${stack}: refused (the host's kernel has no IPsec ESP)\n`);
         }
     }
-    for (const n of hubs) rows.push(await bench(docker, hubAndSpokeStack(n), hubAndSpokeLab(n), n));
+    for (const n of hubs) rows.push(await bench(docker, hubAndSpokeStack(n), hubAndSpokeLab(n), n, values.recovery ?? false));
 
     fs.rmSync(backend, { recursive: true, force: true });
     console.log(table(rows));
+    for (const r of rows.filter((x) => x.recovery)) {
+        const times = Object.entries(r.recovery!.seconds).map(([fault, s]) => `${fault}: ${s === null ? "not healed" : `${s.toFixed(1)} s`}`);
+        console.log(`${r.lab}: healed after a fault on ${r.recovery!.node}: ${times.join("; ")} (bound ${RECOVERY_BOUND_SECONDS} s)`);
+    }
     for (const r of rows.filter((x) => x.deadline)) console.log(`${r.lab}: must-not-reach deadline ${r.deadline!.seconds} s (${r.deadline!.why})`);
     for (const r of rows) for (const f of r.failed) console.log(`${r.lab} FAILED ${f}`);
     for (const line of refused) console.log(line);
@@ -200,7 +245,8 @@ async function main(): Promise<number> {
     ]);
     if (points.length > 0) fs.writeFileSync(path.join(values.out, "bench.svg"), await plotSvg(points, `vnetlab on ${stamp.cpus} cores: hub-and-spoke labs`));
     console.log(`\nwrote ${path.relative(process.cwd(), path.join(values.out, "bench.json"))}${points.length > 0 ? " and bench.svg" : ""}`);
-    return left.length > 0 || rows.some((r) => r.checks.passed !== r.checks.total) ? 1 : 0;
+    const unhealed = rows.some((r) => r.recovery && Object.values(r.recovery.seconds).some((s) => s === null));
+    return left.length > 0 || unhealed || rows.some((r) => r.checks.passed !== r.checks.total) ? 1 : 0;
 }
 
 runCommand("vnetlab bench", main);

@@ -2,6 +2,7 @@
 //   npm run lab -- preview <stack> [--diff]   what `up` would do
 //   npm run lab -- up <stack>                 deploy or update, wait until every node is ready
 //   npm run lab -- down <stack>               destroy: containers, networks, veth parents
+//   npm run lab -- fault <stack> <node> restart|stop|start   pull a plug, to watch the lab heal
 // <stack> is a shipped stack (Pulumi.<stack>.yaml) or a generated hub-and-spoke-<N>.
 import * as fs from "fs";
 import * as path from "path";
@@ -12,8 +13,12 @@ import { nodeRows } from "../plan/summary";
 import { LabStack, changed, stackFile } from "../automation/lab";
 import { labProgress } from "../automation/progress";
 import type { OpMap } from "@pulumi/pulumi/automation";
+import Docker from "dockerode";
+import { FAULTS, Fault, applyFault } from "../host/faults";
+import { loadManifest } from "../verify/load";
 
-const USAGE = "usage: npm run lab -- preview|up|down <stack> [--diff]   (a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
+const USAGE = "usage: npm run lab -- preview|up|down <stack> [--diff]   (a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)\n" +
+    `       npm run lab -- fault <stack> <node> ${FAULTS.join("|")}`;
 
 export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
 
@@ -69,6 +74,13 @@ async function down(stack: string): Promise<void> {
     console.log(deleted > 0 ? `lab ${lab.plan.name}: ${deleted} resources deleted in ${elapsed(started)}` : `nothing of ${lab.plan.name} was deployed`);
 }
 
+/** One fault on one node of a deployed lab, through the Docker API; `npm run verify -- --until-pass` then times the healing. */
+async function fault(stack: string, node: string, kind: string): Promise<void> {
+    if (!(FAULTS as readonly string[]).includes(kind)) throw new UsageError(`fault: "${kind}" is not one of ${FAULTS.join(", ")}`);
+    const { plan } = await loadManifest({ stack });
+    console.log(await applyFault(new Docker(), plan, node, kind as Fault));
+}
+
 async function main(): Promise<number> {
     const { positionals, values } = parseCommandLine({
         options: { help: { type: "boolean", short: "h" }, diff: { type: "boolean" } },
@@ -79,6 +91,12 @@ async function main(): Promise<number> {
         return 0;
     }
     const [command, stack, ...extra] = positionals;
+    if (command === "fault") {
+        if (!stack || extra.length !== 2) throw new UsageError(USAGE);
+        if (generatedLab(stack) === undefined) existingStack(stack);
+        await fault(stack, extra[0]!, extra[1]!);
+        return 0;
+    }
     if (!stack || extra.length > 0) throw new UsageError(USAGE);
     if (values.diff && command !== "preview") throw new UsageError("--diff goes with preview");
     if (command === "preview") await preview(stack, values.diff ?? false);

@@ -1,13 +1,14 @@
-// npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT]
+// npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT] [--until-pass SECONDS]
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { existingStack, parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
-import { formatTable, loadManifest, nodeLogs, summary, verifyLab } from ".";
+import { formatTable, loadManifest, nodeLogs, summary, verifyLab, CheckResult } from ".";
+import { verifyUntilPass } from "./until";
 import { renderHtmlReport } from "./html";
 import { progressReporter } from "./progress";
 
-const USAGE = "npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT]";
+const USAGE = "npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT] [--until-pass SECONDS]";
 
 function parse(argv: readonly string[]) {
     const { values } = parseCommandLine({
@@ -19,6 +20,7 @@ function parse(argv: readonly string[]) {
             html: { type: "string" },
             timeout: { type: "string" },
             only: { type: "string" },
+            "until-pass": { type: "string" },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -42,6 +44,7 @@ function parse(argv: readonly string[]) {
         html,
         timeout: positiveSeconds("--timeout", values.timeout),
         only: nonEmpty("--only", values.only),
+        untilPass: positiveSeconds("--until-pass", values["until-pass"]),
     };
 }
 
@@ -53,14 +56,30 @@ async function main(): Promise<number> {
     }
     const { plan } = await loadManifest({ file: args.manifest, stack: args.stack });
     const docker = new Docker();
-    const progress = progressReporter(process.stderr);
-    const results = await verifyLab(plan, {
-        docker,
-        ...(args.timeout !== undefined ? { timeoutSeconds: args.timeout } : {}),
-        ...(args.only !== undefined ? { only: args.only } : {}),
-        onProgress: progress.onProgress,
-        onResult: progress.onResult,
-    }).finally(progress.done);
+    const once = async () => {
+        const progress = progressReporter(process.stderr);
+        return verifyLab(plan, {
+            docker,
+            ...(args.timeout !== undefined ? { timeoutSeconds: args.timeout } : {}),
+            ...(args.only !== undefined ? { only: args.only } : {}),
+            onProgress: progress.onProgress,
+            onResult: progress.onResult,
+        }).finally(progress.done);
+    };
+    let results: readonly CheckResult[];
+    if (args.untilPass === undefined) results = await once();
+    else {
+        // A lab healing after a fault: run after run until one passes, each summed up in a line.
+        const run = await verifyUntilPass(once, {
+            seconds: args.untilPass,
+            onRun: (n, r, seconds) => process.stderr.write(`run ${n} at ${seconds.toFixed(1)} s: ${r.error ?? summary(r.results)}\n`),
+        });
+        if (run.error !== undefined) throw new Error(`not healed within ${args.untilPass} s (${run.runs} runs): ${run.error}`);
+        results = run.results;
+        process.stderr.write(run.healed
+            ? `healed: every check passed ${run.seconds.toFixed(1)} s after the first run began (${run.runs} runs)\n`
+            : `not healed within ${args.untilPass} s (${run.runs} runs)\n`);
+    }
 
     const failedNodes = [...new Set(results.filter((r) => !r.pass).flatMap((r) => r.nodes))];
     const logs = new Map<string, string>();

@@ -20,6 +20,8 @@ export interface UntilPass {
     readonly runs: number;
     /** The last run's results. */
     readonly results: readonly CheckResult[];
+    /** Why the last run gave no results: a node still stopped, or not ready in time. */
+    readonly error?: string;
 }
 
 /**
@@ -28,16 +30,23 @@ export interface UntilPass {
  */
 export async function verifyUntilPass(
     verifyOnce: () => Promise<readonly CheckResult[]>,
-    options: { readonly seconds: number; readonly pauseSeconds?: number; readonly onRun?: (run: number, results: readonly CheckResult[], seconds: number) => void; readonly since?: number },
+    options: { readonly seconds: number; readonly pauseSeconds?: number; readonly onRun?: (run: number, outcome: { readonly results: readonly CheckResult[]; readonly error?: string }, seconds: number) => void; readonly since?: number },
 ): Promise<UntilPass> {
     const started = options.since ?? Date.now();
     const deadline = started + options.seconds * 1000;
     for (let runs = 1; ; runs++) {
-        const results = await verifyOnce();
+        // A node that is down, or not ready yet, is part of what heals: a failed run, not the end.
+        let results: readonly CheckResult[] = [];
+        let error: string | undefined;
+        try {
+            results = await verifyOnce();
+        } catch (e) {
+            error = (e as Error).message.split("\n")[0];
+        }
         const seconds = (Date.now() - started) / 1000;
-        options.onRun?.(runs, results, seconds);
-        const healed = results.every((r) => r.pass);
-        if (healed || Date.now() >= deadline) return { healed, seconds, runs, results };
+        options.onRun?.(runs, { results, ...(error !== undefined ? { error } : {}) }, seconds);
+        const healed = error === undefined && results.every((r) => r.pass);
+        if (healed || Date.now() >= deadline) return { healed, seconds, runs, results, ...(error !== undefined ? { error } : {}) };
         await new Promise((resolve) => setTimeout(resolve, (options.pauseSeconds ?? 1) * 1000));
     }
 }

@@ -16,6 +16,13 @@ import type { LabStack } from "../../automation/lab";
 import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
 import { runVerifyCli } from "./cli";
 import { labLeftovers } from "../../host/leftovers";
+import { applyFault, faultTargets } from "../../host/faults";
+import { verifyLab } from "../../verify";
+import { RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../../verify/until";
+import { DPD_DELAY_SECONDS, RETRANSMIT_GIVE_UP_SECONDS } from "../../configs";
+
+/** Stacks whose responder (and NAT router) is also stopped for longer than DPD takes to give up on it. */
+const STOPPED_LONGER = new Set(["roadwarriors", "nat", "site-to-site"]);
 
 const failures = (results: readonly CheckResult[], kind?: CheckResult["kind"]) =>
     results.filter((r) => (!kind || r.kind === kind) && !r.pass).map((r) => `${r.id}: expected ${r.expected}, observed ${r.observed}`);
@@ -166,6 +173,39 @@ for (const stack of STACKS) {
             expect(Object.keys(refreshed).filter((op) => op !== "same"), JSON.stringify(refreshed)).to.deep.equal([]);
             await lab.preview({ expectNoChanges: true });
         });
+
+        /** Applies a fault and verifies until the lab passes again; returns how long that took. */
+        async function heals(node: string, fault: () => Promise<unknown>): Promise<number> {
+            const since = Date.now();
+            await fault();
+            const run = await verifyUntilPass(() => verifyLab(deployed.plan, { docker, timeoutSeconds: 5 }), { seconds: RECOVERY_BOUND_SECONDS, since });
+            expect(run.healed, `${node}: not healed ${run.seconds.toFixed(1)} s after the fault: ${run.error ?? failures(run.results).join("; ")}`).to.equal(true);
+            expect(run.seconds).to.be.at.most(RECOVERY_BOUND_SECONDS);
+            return run.seconds;
+        }
+
+        it(`heals by itself after a restart of one node of each role, each within ${RECOVERY_BOUND_SECONDS} s`, async () => {
+            const took: string[] = [];
+            for (const { role, node } of faultTargets(deployed.plan)) {
+                const seconds = await heals(node, () => applyFault(docker, deployed.plan, node, "restart"));
+                took.push(`${role} ${node}: ${seconds.toFixed(1)} s`);
+            }
+            console.log(`      healed after a restart: ${took.join("; ")}`);
+        });
+
+        if (STOPPED_LONGER.has(stack)) {
+            it("heals on both sides after a responder, and a NAT router, stayed down longer than DPD takes to give up", async () => {
+                const down = DPD_DELAY_SECONDS + RETRANSMIT_GIVE_UP_SECONDS + 5;
+                const targets = faultTargets(deployed.plan).filter((t) => ["gateway (responder)", "NAT router"].includes(t.role));
+                expect(targets).to.not.be.empty;
+                for (const { node } of targets) {
+                    await applyFault(docker, deployed.plan, node, "stop");
+                    await new Promise((resolve) => setTimeout(resolve, down * 1000));
+                    const seconds = await heals(node, () => applyFault(docker, deployed.plan, node, "start"));
+                    console.log(`      ${node} down ${down.toFixed(0)} s: healed ${seconds.toFixed(1)} s after its start`);
+                }
+            });
+        }
 
         it("keeps every private key and PSK out of the exported state in plain text", async () => {
             const secrets = await secretsInContainers(docker, deployed);
