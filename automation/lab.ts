@@ -9,11 +9,11 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import Docker from "dockerode";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import {
     CommandError, DestroyResult, EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OpMap, PreviewResult, PulumiCommand, Stack, StackNotFoundError, UpResult,
 } from "@pulumi/pulumi/automation";
-import { PROJECT_DIR } from "../model/stack-file";
+import { LAB_KEY, PROJECT_DIR, readStackDocument, stackFile } from "../model/stack-file";
 import { SEED_CONFIG_KEY } from "../model/seed";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
@@ -31,19 +31,6 @@ import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
  * to 46 s, and 96 gained nothing over 32.
  */
 const PARALLEL = 32;
-
-export const LAB_KEY = "vnetlab:lab";
-
-export const stackFile = (stack: string, dir: string = PROJECT_DIR) => path.join(dir, `Pulumi.${stack}.yaml`);
-
-interface StackDocument {
-    config?: Record<string, unknown>;
-    [key: string]: unknown;
-}
-
-function readStackDocument(file: string): StackDocument {
-    return fs.existsSync(file) ? ((parse(fs.readFileSync(file, "utf8")) as StackDocument | null) ?? {}) : {};
-}
 
 /**
  * Writes `lab` as the stack file's `vnetlab:lab`, keeping what Pulumi added

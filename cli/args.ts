@@ -1,10 +1,7 @@
 // Command lines of vnetlab's own commands: Node's strict `util.parseArgs`, and
 // one rule for what a bad argument does — a one-line error that names it,
 // exit code 2, never a silent default.
-import * as fs from "fs";
-import * as path from "path";
 import { parseArgs, type ParseArgsConfig } from "util";
-import { PROJECT_DIR } from "../model/stack-file";
 
 /** Exit code for a bad command line (as for most Unix tools). */
 export const USAGE_EXIT = 2;
@@ -47,25 +44,6 @@ export function positiveSeconds(option: string, text: string | undefined): numbe
         throw new UsageError(`${option}: "${text}" is not a number of seconds greater than 0`);
     }
     return value;
-}
-
-/** Stack files vnetlab writes itself (.gitignore): generated labs, the tests' and the bench's. */
-const WRITTEN_STACK = /^(hub-and-spoke-\d+|e2e-.+|bench-.+)$/;
-
-/** The stacks of the project: one Pulumi.<stack>.yaml each, not counting those vnetlab wrote. */
-export function knownStacks(dir: string = PROJECT_DIR): string[] {
-    return fs.readdirSync(dir)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => s !== undefined && !WRITTEN_STACK.test(s))
-        .sort();
-}
-
-/** The stack's name if it has a stack file, else a UsageError that lists the known ones. */
-export function existingStack(stack: string, what = "stack", dir: string = PROJECT_DIR): string {
-    if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) {
-        throw new UsageError(`${what}: unknown stack "${stack}" (no Pulumi.${stack}.yaml; known: ${knownStacks(dir).join(", ")})`);
-    }
-    return stack;
 }
 
 /**
