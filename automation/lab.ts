@@ -32,6 +32,9 @@ import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
  */
 const PARALLEL = 32;
 
+/** Where `npm run lab -- up` leaves the manifest of a deployed lab (.vnetlab/ is gitignored). */
+export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
+
 /**
  * Writes `lab` as the stack file's `vnetlab:lab`, keeping what Pulumi added
  * (encryption salt, the seed): for generated labs and the tests' variants,

@@ -6,17 +6,14 @@
 // project (Pulumi.<stack>.yaml) or a generated hub-and-spoke-<N>.
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../model/stack-file";
 import { UsageError, parseCommandLine, runCommand } from "../cli/args";
 import { LabSource, resolveLab } from "../cli/lab-name";
 import { nodeRows } from "../plan/summary";
-import { LabStack, changed } from "../automation/lab";
+import { LabStack, changed, manifestPath } from "../automation/lab";
 import { labProgress } from "../automation/progress";
 import type { OpMap } from "@pulumi/pulumi/automation";
 
 const USAGE = "usage: npm run lab -- preview|up|down <stack> [--diff]   (a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
-
-export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
 
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const note = (line: string) => process.stderr.write(`vnetlab lab: ${line}\n`);
@@ -30,7 +27,8 @@ function open(source: LabSource): Promise<LabStack> {
 async function preview(source: LabSource, diff: boolean): Promise<void> {
     const lab = await open(source);
     const result = await lab.preview({ diff });
-    process.stdout.write(result.stdout);
+    // The engine's output ends without a newline: the summary gets a line of its own.
+    process.stdout.write(result.stdout.endsWith("\n") || result.stdout === "" ? result.stdout : `${result.stdout}\n`);
     const changes = changed(result.changeSummary);
     console.log(Object.keys(changes).length === 0 ? `no changes to lab ${lab.plan.name}` : `lab ${lab.plan.name}: ${describe(changes)}`);
 }
