@@ -15,6 +15,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import { LAB_KEY, PROJECT_DIR, readStackDocument, stackFile } from "../model/stack-file";
 import { SEED_CONFIG_KEY } from "../model/seed";
+import { schemaModeline } from "../model/stack-schema";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
@@ -38,13 +39,14 @@ export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab"
 /**
  * Writes `lab` as the stack file's `vnetlab:lab`, keeping what Pulumi added
  * (encryption salt, the seed): for generated labs and the tests' variants,
- * which have no stack file of their own in the project.
+ * which have no stack file of their own in the project. Like a shipped
+ * stack file, it names the JSON Schema for editors on its first line.
  */
 export function writeStackLab(stack: string, lab: unknown, dir: string = PROJECT_DIR): void {
     const file = stackFile(stack, dir);
     const doc = readStackDocument(file);
     doc.config = { ...(doc.config ?? {}), [LAB_KEY]: lab };
-    fs.writeFileSync(file, `# Written by vnetlab for stack ${stack}.\n${stringify(doc)}`);
+    fs.writeFileSync(file, `${schemaModeline(dir)}\n# Written by vnetlab for stack ${stack}.\n${stringify(doc)}`);
 }
 
 /**

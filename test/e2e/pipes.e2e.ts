@@ -2,15 +2,21 @@
 // and `npm run verify -- --json` print a lot (verify more than 1 MiB here),
 // all of it through real pipes into slow readers (test/support/pipes.ts),
 // with their exit codes 0, 1 and 2. (`plan` is tested so in test/unit/pipes.test.ts.)
+// On the way, the lab's stack file as Pulumi leaves it is checked against the
+// stack file's JSON Schema.
 import { expect } from "chai";
 import Docker from "dockerode";
 import * as fs from "fs";
 import { LabStack, manifestPath } from "../../automation/lab";
 import { hubAndSpokeLab } from "../../model/hub-and-spoke";
+import { stackFile } from "../../model/stack-file";
+import { schemaModeline } from "../../model/stack-schema";
+import { parse } from "yaml";
 import { deriveChecks } from "../../verify";
 import { execIn } from "../../verify/exec";
 import type { CheckResult } from "../../verify";
 import { runPiped } from "../support/pipes";
+import { schemaErrors } from "../support/json-schema";
 import { destroy, openLab } from "./lab";
 
 const MiB = 1024 * 1024;
@@ -111,6 +117,16 @@ describe(`${STACK}: a lab of ${BRANCHES} branches, its commands' output through 
         const undeployed = await runPiped("verify/cli.ts", ["--stack", "hub-and-spoke-250", "--json"]);
         expect(undeployed.code).to.equal(2);
         expect(undeployed.stderr).to.equal("vnetlab verify: lab hub-and-spoke-250 is not deployed: it has no stack file yet (npm run lab -- up hub-and-spoke-250)\n");
+    });
+
+    it("keeps its stack file one the JSON Schema accepts, once Pulumi has added the salt and the seed", () => {
+        // Pulumi rewrites the file when it sets the seed: the schema line stays, and so does the file's validity.
+        const text = fs.readFileSync(stackFile(STACK), "utf8");
+        expect(text.split("\n")[0]).to.equal(schemaModeline());
+        const doc = parse(text) as { encryptionsalt?: string; config: Record<string, unknown> };
+        expect(doc.encryptionsalt).to.be.a("string");
+        expect(doc.config["vnetlab:seed"]).to.have.property("secure");
+        expect(schemaErrors(doc)).to.deep.equal([]);
     });
 
     it("leaves no container, network or veth behind", async () => {
