@@ -9,12 +9,13 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import Docker from "dockerode";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import {
     CommandError, DestroyResult, EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OpMap, PreviewResult, PulumiCommand, Stack, StackNotFoundError, UpResult,
 } from "@pulumi/pulumi/automation";
-import { PROJECT_DIR } from "../model/stack-file";
+import { LAB_KEY, PROJECT_DIR, readStackDocument, stackFile } from "../model/stack-file";
 import { SEED_CONFIG_KEY } from "../model/seed";
+import { schemaModeline } from "../model/stack-schema";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
@@ -32,29 +33,20 @@ import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
  */
 const PARALLEL = 32;
 
-export const LAB_KEY = "vnetlab:lab";
-
-export const stackFile = (stack: string, dir: string = PROJECT_DIR) => path.join(dir, `Pulumi.${stack}.yaml`);
-
-interface StackDocument {
-    config?: Record<string, unknown>;
-    [key: string]: unknown;
-}
-
-function readStackDocument(file: string): StackDocument {
-    return fs.existsSync(file) ? ((parse(fs.readFileSync(file, "utf8")) as StackDocument | null) ?? {}) : {};
-}
+/** Where `npm run lab -- up` leaves the manifest of a deployed lab (.vnetlab/ is gitignored). */
+export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
 
 /**
  * Writes `lab` as the stack file's `vnetlab:lab`, keeping what Pulumi added
  * (encryption salt, the seed): for generated labs and the tests' variants,
- * which have no stack file of their own in the project.
+ * which have no stack file of their own in the project. Like a shipped
+ * stack file, it names the JSON Schema for editors on its first line.
  */
 export function writeStackLab(stack: string, lab: unknown, dir: string = PROJECT_DIR): void {
     const file = stackFile(stack, dir);
     const doc = readStackDocument(file);
     doc.config = { ...(doc.config ?? {}), [LAB_KEY]: lab };
-    fs.writeFileSync(file, `# Written by vnetlab for stack ${stack}.\n${stringify(doc)}`);
+    fs.writeFileSync(file, `${schemaModeline(dir)}\n# Written by vnetlab for stack ${stack}.\n${stringify(doc)}`);
 }
 
 /**

@@ -40,8 +40,17 @@ export function hubAndSpokeLab(branches: number): Record<string, unknown> {
     };
 }
 
-/** The lab config of a shipped stack or of a generated `hub-and-spoke-<N>` stack, if the name is one. */
-export function generatedLab(stack: string): Record<string, unknown> | undefined {
-    const m = /^hub-and-spoke-(\d+)$/.exec(stack);
-    return m ? hubAndSpokeLab(Number(m[1])) : undefined;
+/** The name of a generated lab, as the commands take it; N as hubAndSpokeBranches reads it. */
+export const HUB_AND_SPOKE_NAME = /^hub-and-spoke-(\d+)$/;
+
+/**
+ * N of `hub-and-spoke-<N>`, if the name is that of a generated lab: 1 to
+ * MAX_BRANCHES, without leading zeros (hub-and-spoke-010 would be another
+ * stack of the same lab, with the same container names).
+ */
+export function hubAndSpokeBranches(stack: string): number | undefined {
+    const digits = HUB_AND_SPOKE_NAME.exec(stack)?.[1];
+    if (digits === undefined) return undefined;
+    const n = Number(digits);
+    return n >= 1 && n <= MAX_BRANCHES && hubAndSpokeStack(n) === stack ? n : undefined;
 }

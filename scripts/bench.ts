@@ -2,7 +2,9 @@
 // the real Pulumi engine (automation/lab.ts), each against the floor of bare
 // Docker for the same nodes and segments, measured in the same run, and what
 // Pulumi costs on its own: a preview and an `up` of the deployed, unchanged lab.
-//   npm run bench [-- --stacks dev,site-to-site] [--hub 1,10,25,50,100] [--recovery] [--out docs/bench]
+//   npm run bench [-- --stacks dev,site-to-site] [--hub 1,10,25,50,100] [--recovery] [--out docs/bench] [--dry-run]
+// --stacks takes any lab name (cli/lab-name.ts); --hub N is hub-and-spoke-<N>;
+// --dry-run plans each lab and prints its size, and runs nothing.
 // --recovery also times how the lab heals after each fault on its responder
 // gateway: a restart, and a stop longer than DPD takes to give up, then a start.
 // Prints a table, writes <out>/bench.json and <out>/bench.svg (time against
@@ -12,8 +14,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
-import { PROJECT_DIR, loadStackLab } from "../model/stack-file";
-import { LabStack, changed, stackFile } from "../automation/lab";
+import { PROJECT_DIR, stackFile } from "../model/stack-file";
+import { LabStack, changed } from "../automation/lab";
 import { hubAndSpokeLab, hubAndSpokeStack } from "../model/hub-and-spoke";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
@@ -22,7 +24,9 @@ import { DataplaneUnavailableError } from "../plan/dataplane";
 import { buildNodeImage, checkDataplane } from "../host/preflight";
 import { labLeftovers } from "../host/leftovers";
 import { verifyLab, ProbeDeadline } from "../verify";
-import { UsageError, existingStack, knownStacks, parseCommandLine, runCommand } from "../cli/args";
+import { UsageError, parseCommandLine, runCommand } from "../cli/args";
+import { LabSource, knownStacks, labOrigin, resolveLab } from "../cli/lab-name";
+import { LabConfigError } from "../model/errors";
 import { measureFloor } from "./bench/floor";
 import { plotSvg, PlotPoint } from "./bench/plot";
 import { applyFault, faultTargets } from "../host/faults";
@@ -104,7 +108,8 @@ async function recovery(docker: Docker, plan: LabPlan): Promise<Recovery> {
     return { node, seconds };
 }
 
-async function bench(docker: Docker, lab: string, config: unknown, branches?: number, withRecovery = false): Promise<Row> {
+async function bench(docker: Docker, source: LabSource, withRecovery = false): Promise<Row> {
+    const { stack: lab, lab: config, branches } = source;
     const plan = planLab(parseLab(config, lab), lab);
     // Before the floor, which would otherwise run for a lab the host then refuses.
     await checkDataplane(plan, { docker });
@@ -162,13 +167,13 @@ async function bench(docker: Docker, lab: string, config: unknown, branches?: nu
     }
 }
 
-const USAGE = "usage: npm run bench -- [--stacks a,b] [--hub 1,10,25] [--recovery] [--out DIR]";
+const USAGE = "usage: npm run bench -- [--stacks a,b] [--hub 1,10,25] [--recovery] [--out DIR] [--dry-run]   (--stacks: Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
 
-function counts(text: string): number[] {
+/** --hub 1,10: the generated labs hub-and-spoke-1 and hub-and-spoke-10. */
+function hubs(text: string): LabSource[] {
     return text.split(",").filter(Boolean).map((s) => {
-        const n = Number(s);
-        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--hub: "${s}" is not a number of branches`);
-        return n;
+        if (!/^\d+$/.test(s)) throw new UsageError(`--hub: "${s}" is not a number of branches`);
+        return resolveLab(hubAndSpokeStack(Number(s)), "--hub");
     });
 }
 
@@ -191,6 +196,7 @@ async function main(): Promise<number> {
             hub: { type: "string" },
             recovery: { type: "boolean" },
             out: { type: "string", default: path.join(PROJECT_DIR, "docs", "bench") },
+            "dry-run": { type: "boolean" },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -198,8 +204,20 @@ async function main(): Promise<number> {
         console.log(USAGE);
         return 0;
     }
-    const stacks = values.stacks !== undefined ? values.stacks.split(",").filter(Boolean).map((s) => existingStack(s, "--stacks")) : knownStacks();
-    const hubs = values.hub !== undefined ? counts(values.hub) : [];
+    const stacks = (values.stacks !== undefined ? values.stacks.split(",").filter(Boolean) : knownStacks()).map((s) => resolveLab(s, "--stacks"));
+    const generated = values.hub !== undefined ? hubs(values.hub) : [];
+    // Every lab planned before the first is measured: a broken config stops the bench now, not an hour in.
+    for (const source of [...stacks, ...generated]) {
+        try {
+            const plan = planLab(parseLab(source.lab, source.stack), source.stack);
+            if (values["dry-run"]) console.log(`${source.stack}: ${plan.nodes.length} nodes, ${plan.segments.length} segments, from ${labOrigin(source)}`);
+        } catch (e) {
+            if (!(e instanceof LabConfigError)) throw e;
+            console.error(`${labOrigin(source)}: ${e.message}`);
+            return 1;
+        }
+    }
+    if (values["dry-run"]) return 0;
 
     const docker = new Docker();
     // The bench's stacks live in a backend of its own, removed at the end: a user's stacks stay untouched.
@@ -209,17 +227,17 @@ async function main(): Promise<number> {
     await buildNodeImage(planLab(parseLab(hubAndSpokeLab(1), "empty"), "empty").image);
     const rows: Row[] = [];
     const refused: string[] = [];
-    for (const stack of stacks) {
+    for (const source of stacks) {
         try {
-            rows.push(await bench(docker, stack, loadStackLab(stack), undefined, values.recovery ?? false));
+            rows.push(await bench(docker, source, values.recovery ?? false));
         } catch (e) {
             // A lab this host cannot carry (transport mode without kernel ESP) is no measurement, and no failure.
             if (!(e instanceof DataplaneUnavailableError)) throw e;
-            refused.push(`${stack}: not run on this host: ${e.message.split("\n").slice(1).map((l) => l.trim()).join(" ")}`);
-            process.stderr.write(`bench ${stack}: refused (the host's kernel has no IPsec ESP)\n`);
+            refused.push(`${source.stack}: not run on this host: ${e.message.split("\n").slice(1).map((l) => l.trim()).join(" ")}`);
+            process.stderr.write(`bench ${source.stack}: refused (the host's kernel has no IPsec ESP)\n`);
         }
     }
-    for (const n of hubs) rows.push(await bench(docker, hubAndSpokeStack(n), hubAndSpokeLab(n), n, values.recovery ?? false));
+    for (const source of generated) rows.push(await bench(docker, source, values.recovery ?? false));
 
     fs.rmSync(backend, { recursive: true, force: true });
     console.log(table(rows));

@@ -2,14 +2,15 @@
 //   npm run diagram -- <stack> [--out dir]     → <dir>/<stack>.svg and <dir>/<stack>.png
 import * as fs from "fs";
 import * as path from "path";
-import { existingStack, parseCommandLine, runCommand, UsageError } from "../cli/args";
+import { parseCommandLine, runCommand, UsageError } from "../cli/args";
+import { labOrigin, resolveLab } from "../cli/lab-name";
 import { labDiagram } from "../diagram";
 import { LabConfigError } from "../model/errors";
-import { loadStackLab, PROJECT_DIR } from "../model/stack-file";
+import { PROJECT_DIR } from "../model/stack-file";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 
-const USAGE = "npm run diagram -- <stack> [--out DIR]   (default DIR: docs/diagrams)";
+const USAGE = "npm run diagram -- <stack> [--out DIR]   (default DIR: docs/diagrams; <stack>: a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
 
 async function main(): Promise<number> {
     const { values, positionals } = parseCommandLine({
@@ -22,16 +23,17 @@ async function main(): Promise<number> {
         return 0;
     }
     if (positionals.length !== 1) throw new UsageError(`<stack>: expected one stack name, got ${positionals.length}`);
-    const stack = existingStack(positionals[0]!, "<stack>");
+    const source = resolveLab(positionals[0]!, "<stack>");
+    const { stack } = source;
     if (values.out === "") throw new UsageError("--out: empty directory name");
     const out = path.resolve(values.out ?? path.join(PROJECT_DIR, "docs", "diagrams"));
 
     let plan;
     try {
-        plan = planLab(parseLab(loadStackLab(stack), stack), stack);
+        plan = planLab(parseLab(source.lab, stack), stack);
     } catch (e) {
         if (!(e instanceof LabConfigError)) throw e;
-        console.error(`Pulumi.${stack}.yaml: ${e.message}`);
+        console.error(`${labOrigin(source)}: ${e.message}`);
         return 1;
     }
     const { svg, png } = await labDiagram(plan);

@@ -3,14 +3,14 @@
 //   npm run lab -- up <stack>                 deploy or update, wait until every node is ready
 //   npm run lab -- down <stack>               destroy: containers, networks, veth parents
 //   npm run lab -- fault <stack> <node> restart|stop|start   pull a plug, to watch the lab heal
-// <stack> is a shipped stack (Pulumi.<stack>.yaml) or a generated hub-and-spoke-<N>.
+// <stack> is any lab name the commands take (cli/lab-name.ts): a stack of the
+// project (Pulumi.<stack>.yaml) or a generated hub-and-spoke-<N>.
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../model/stack-file";
-import { UsageError, existingStack, parseCommandLine, runCommand } from "../cli/args";
-import { generatedLab } from "../model/hub-and-spoke";
+import { UsageError, parseCommandLine, runCommand } from "../cli/args";
+import { LabSource, resolveLab } from "../cli/lab-name";
 import { nodeRows } from "../plan/summary";
-import { LabStack, changed, stackFile } from "../automation/lab";
+import { LabStack, changed, manifestPath } from "../automation/lab";
 import { labProgress } from "../automation/progress";
 import type { OpMap } from "@pulumi/pulumi/automation";
 import Docker from "dockerode";
@@ -20,30 +20,28 @@ import { loadManifest } from "../verify/load";
 const USAGE = "usage: npm run lab -- preview|up|down <stack> [--diff]   (a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)\n" +
     `       npm run lab -- fault <stack> <node> ${FAULTS.join("|")}`;
 
-export const manifestPath = (stack: string) => path.join(PROJECT_DIR, ".vnetlab", `${stack}.json`);
-
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const note = (line: string) => process.stderr.write(`vnetlab lab: ${line}\n`);
 const describe = (changes: OpMap) => Object.entries(changes).map(([op, n]) => `${n} ${op}`).join(", ");
 
-/** A generated lab gets a stack file on first use; a shipped one must have its own. */
-async function open(stack: string): Promise<LabStack> {
-    const generated = generatedLab(stack);
-    if (generated === undefined) existingStack(stack);
-    return LabStack.open(stack, generated !== undefined && !fs.existsSync(stackFile(stack)) ? { lab: generated } : {});
+/** A generated lab gets its stack file on first use (Pulumi reads the stack from there); from then on the file is the stack. */
+function open(source: LabSource): Promise<LabStack> {
+    return LabStack.open(source.stack, source.file === undefined ? { lab: source.lab } : {});
 }
 
-async function preview(stack: string, diff: boolean): Promise<void> {
-    const lab = await open(stack);
+async function preview(source: LabSource, diff: boolean): Promise<void> {
+    const lab = await open(source);
     const result = await lab.preview({ diff });
-    process.stdout.write(result.stdout);
+    // The engine's output ends without a newline: the summary gets a line of its own.
+    process.stdout.write(result.stdout.endsWith("\n") || result.stdout === "" ? result.stdout : `${result.stdout}\n`);
     const changes = changed(result.changeSummary);
     console.log(Object.keys(changes).length === 0 ? `no changes to lab ${lab.plan.name}` : `lab ${lab.plan.name}: ${describe(changes)}`);
 }
 
-async function up(stack: string): Promise<void> {
+async function up(source: LabSource): Promise<void> {
+    const { stack } = source;
     const started = Date.now();
-    const lab = await open(stack);
+    const lab = await open(source);
     const progress = labProgress(lab.plan, process.stderr, "up");
     const result = await lab.up({ onEvent: progress.onEvent, onReady: progress.ready, log: note }).finally(progress.done);
     fs.mkdirSync(path.dirname(manifestPath(stack)), { recursive: true });
@@ -58,11 +56,11 @@ async function up(stack: string): Promise<void> {
     console.log(`\nverify:   npm run verify -- --stack ${stack}\nteardown: npm run lab -- down ${stack}`);
 }
 
-async function down(stack: string): Promise<void> {
+async function down(source: LabSource): Promise<void> {
+    const { stack } = source;
     const started = Date.now();
-    if (generatedLab(stack) === undefined) existingStack(stack);
     // A generated lab never brought up has no stack file, and nothing to remove.
-    const lab = fs.existsSync(stackFile(stack)) ? await LabStack.existing(stack) : undefined;
+    const lab = source.file !== undefined ? await LabStack.existing(stack) : undefined;
     if (!lab) {
         console.log(`nothing of stack ${stack} was deployed`);
         return;
@@ -75,9 +73,10 @@ async function down(stack: string): Promise<void> {
 }
 
 /** One fault on one node of a deployed lab, through the Docker API; `npm run verify -- --until-pass` then times the healing. */
-async function fault(stack: string, node: string, kind: string): Promise<void> {
+async function fault(source: LabSource, node: string, kind: string): Promise<void> {
     if (!(FAULTS as readonly string[]).includes(kind)) throw new UsageError(`fault: "${kind}" is not one of ${FAULTS.join(", ")}`);
-    const { plan } = await loadManifest({ stack });
+    if (source.file === undefined) throw new Error(`lab ${source.stack} is not deployed: it has no stack file yet (npm run lab -- up ${source.stack})`);
+    const { plan } = await loadManifest({ stack: source.stack });
     console.log(await applyFault(new Docker(), plan, node, kind as Fault));
 }
 
@@ -93,16 +92,16 @@ async function main(): Promise<number> {
     const [command, stack, ...extra] = positionals;
     if (command === "fault") {
         if (!stack || extra.length !== 2) throw new UsageError(USAGE);
-        if (generatedLab(stack) === undefined) existingStack(stack);
-        await fault(stack, extra[0]!, extra[1]!);
+        await fault(resolveLab(stack, "<stack>"), extra[0]!, extra[1]!);
         return 0;
     }
     if (!stack || extra.length > 0) throw new UsageError(USAGE);
     if (values.diff && command !== "preview") throw new UsageError("--diff goes with preview");
-    if (command === "preview") await preview(stack, values.diff ?? false);
-    else if (command === "up") await up(stack);
-    else if (command === "down") await down(stack);
-    else throw new UsageError(USAGE);
+    if (command !== "preview" && command !== "up" && command !== "down") throw new UsageError(USAGE);
+    const source = resolveLab(stack, "<stack>");
+    if (command === "preview") await preview(source, values.diff ?? false);
+    else if (command === "up") await up(source);
+    else await down(source);
     return 0;
 }
 

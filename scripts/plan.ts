@@ -1,12 +1,12 @@
 // Prints the plan of a stack without Pulumi, or why its config is invalid:
-//   npm run plan -- [stack]      (default: dev)
-import { existingStack, parseCommandLine, runCommand, UsageError } from "../cli/args";
-import { loadStackLab } from "../model/stack-file";
+//   npm run plan -- [stack]      (default: dev; any lab name, cli/lab-name.ts)
+import { parseCommandLine, runCommand, UsageError } from "../cli/args";
+import { labOrigin, resolveLab } from "../cli/lab-name";
 import { LabConfigError } from "../model/errors";
 import { parseLab } from "../model/validate";
 import { planLab } from "../plan/plan";
 
-const USAGE = "npm run plan -- [<stack>]   (default: dev)";
+const USAGE = "npm run plan -- [<stack>]   (default: dev; a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
 
 async function main(): Promise<number> {
     const { values, positionals } = parseCommandLine({
@@ -19,12 +19,13 @@ async function main(): Promise<number> {
         return 0;
     }
     if (positionals.length > 1) throw new UsageError(`<stack>: expected one stack name, got ${positionals.length}: ${positionals.join(" ")}`);
-    const stack = existingStack(positionals[0] ?? "dev", "<stack>");
+    const source = resolveLab(positionals[0] ?? "dev", "<stack>");
+    const { stack } = source;
     try {
-        console.log(JSON.stringify(planLab(parseLab(loadStackLab(stack), stack), stack), null, 2));
+        console.log(JSON.stringify(planLab(parseLab(source.lab, stack), stack), null, 2));
     } catch (e) {
         if (!(e instanceof LabConfigError)) throw e;
-        console.error(`Pulumi.${stack}.yaml: ${e.message}`);
+        console.error(`${labOrigin(source)}: ${e.message}`);
         return 1;
     }
     return 0;

@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
-import { existingStack, parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
+import { parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
+import { LabSource, resolveLab } from "../cli/lab-name";
 import { formatTable, loadManifest, nodeLogs, summary, verifyLab, CheckResult } from ".";
 import { verifyUntilPass } from "./until";
 import { renderHtmlReport } from "./html";
@@ -38,7 +39,7 @@ function parse(argv: readonly string[]) {
     const stack = nonEmpty("--stack", values.stack);
     return {
         help: values.help ?? false,
-        stack: stack === undefined ? undefined : existingStack(stack, "--stack"),
+        stack: stack === undefined ? undefined : resolveLab(stack, "--stack"),
         manifest,
         json: values.json ?? false,
         html,
@@ -48,13 +49,19 @@ function parse(argv: readonly string[]) {
     };
 }
 
+/** The stack of a lab that `npm run lab -- up` has deployed: a generated lab gets its stack file there. */
+function deployedStack(source: LabSource): string {
+    if (source.file === undefined) throw new Error(`lab ${source.stack} is not deployed: it has no stack file yet (npm run lab -- up ${source.stack})`);
+    return source.stack;
+}
+
 async function main(): Promise<number> {
     const args = parse(process.argv.slice(2));
     if (args.help) {
         console.log(`usage: ${USAGE}`);
         return 0;
     }
-    const { plan } = await loadManifest({ file: args.manifest, stack: args.stack });
+    const { plan } = await loadManifest({ file: args.manifest, stack: args.stack && deployedStack(args.stack) });
     const docker = new Docker();
     const once = async () => {
         const progress = progressReporter(process.stderr);

@@ -48,7 +48,15 @@ export async function execIn(docker: Docker, container: string, cmd: readonly st
 /** Starts a command and returns at once; for captures that run alongside other checks. */
 export async function execDetached(docker: Docker, container: string, cmd: readonly string[]): Promise<void> {
     const exec = await docker.getContainer(container).exec({ Cmd: [...cmd], AttachStdout: false, AttachStderr: false });
-    await exec.start({ Detach: true });
+    const response = await exec.start({ Detach: true });
+    // Docker answers a detached start with an empty body. Until that body is
+    // read, its socket stays open, and with it this process: `npm run verify`
+    // lingered five minutes after its last line.
+    await new Promise<void>((resolve, reject) => {
+        response.once("end", resolve);
+        response.once("error", reject);
+        response.resume();
+    });
 }
 
 /** Runs `work` on every item, at most `limit` at once, in order of the items. */

@@ -73,6 +73,8 @@ export function waitForNode(docker: Docker, container: string, node: string, tim
         }).then((stream) => {
             if (!stream) return;
             source = stream;
+            // Timed out while Docker was still answering: nothing reads this log, and its open socket would keep the command alive.
+            if (settled) (stream as { destroy?: () => void }).destroy?.();
             const out = new PassThrough();
             out.on("data", onText);
             docker.modem.demuxStream(stream, out, out);

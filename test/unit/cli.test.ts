@@ -5,7 +5,8 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { existingStack, parseCommandLine, positiveSeconds, UsageError } from "../../cli/args";
+import { parseCommandLine, positiveSeconds, UsageError } from "../../cli/args";
+import { resolveLab } from "../../cli/lab-name";
 import { PROJECT_DIR } from "../../model/stack-file";
 
 interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -27,15 +28,15 @@ const BAD: readonly (readonly [string, readonly string[], RegExp])[] = [
     ["verify/cli.ts", ["--bogus"], /^vnetlab verify: Unknown option '--bogus' \(known: --stack, --manifest, --json, --html, --timeout, --only, --until-pass, --help\)/],
     ["verify/cli.ts", ["--until-pass", "soon"], /^vnetlab verify: --until-pass: "soon" is not a number of seconds greater than 0/],
     ["scripts/lab.ts", ["fault", "dev", "gateway-a", "explode"], /^vnetlab lab: fault: "explode" is not one of restart, stop, start/],
-    ["verify/cli.ts", ["--stack", "nope"], /^vnetlab verify: --stack: unknown stack "nope" \(no Pulumi\.nope\.yaml; known: dev, /],
+    ["verify/cli.ts", ["--stack", "nope"], /^vnetlab verify: --stack: unknown lab "nope" \(no Pulumi\.nope\.yaml; known: dev, /],
     ["verify/cli.ts", ["--manifest", "/nonexistent/m.json"], /^vnetlab verify: --manifest: no such file "\/nonexistent\/m\.json"/],
     ["verify/cli.ts", ["--html", "/nonexistent/dir/r.html"], /^vnetlab verify: --html: no such directory "\/nonexistent\/dir"/],
     ["verify/cli.ts", ["--json=yes"], /^vnetlab verify: Option '--json' does not take an argument/],
     ["verify/cli.ts", ["dev"], /^vnetlab verify: Unexpected argument 'dev'/],
-    ["scripts/plan.ts", ["nope"], /^vnetlab plan: <stack>: unknown stack "nope"/],
+    ["scripts/plan.ts", ["nope"], /^vnetlab plan: <stack>: unknown lab "nope"/],
     ["scripts/plan.ts", ["--stack", "dev"], /^vnetlab plan: Unknown option '--stack'/],
     ["scripts/diagram.ts", [], /^vnetlab diagram: <stack>: expected one stack name, got 0/],
-    ["scripts/diagram.ts", ["nope"], /^vnetlab diagram: <stack>: unknown stack "nope"/],
+    ["scripts/diagram.ts", ["nope"], /^vnetlab diagram: <stack>: unknown lab "nope"/],
     ["scripts/diagram.ts", ["dev", "--out"], /^vnetlab diagram: Option '--out <value>' argument missing/],
     ["scripts/diagram.ts", ["dev", "--svg-only"], /^vnetlab diagram: Unknown option '--svg-only'/],
 ];
@@ -54,8 +55,8 @@ describe("command lines", function () {
         for (const bad of ["abc", "-1", "0", "", " ", "Infinity", "NaN", "1e999"]) {
             expect(() => positiveSeconds("--timeout", bad), bad).to.throw(UsageError, `--timeout: "${bad}" is not a number of seconds`);
         }
-        expect(existingStack("dev")).to.equal("dev");
-        expect(() => existingStack("../dev")).to.throw(UsageError, 'unknown stack "../dev"');
+        expect(resolveLab("dev").stack).to.equal("dev");
+        expect(() => resolveLab("../dev")).to.throw(UsageError, 'unknown lab "../dev"');
     });
 
     it("each command: a bad argument is one line on stderr naming it, and exit code 2", async () => {

@@ -2,7 +2,7 @@
 // that starts at boot alone, and says why a tunnel is not up in charon's words.
 import { expect } from "chai";
 import type Docker from "dockerode";
-import { knownStacks } from "../../cli/args";
+import { knownStacks } from "../../cli/lab-name";
 import { loadStackLab } from "../../model/stack-file";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { knownStacks } from "../../cli/args";
+import { knownStacks } from "../../cli/lab-name";
 import { PROJECT_DIR } from "../../model/stack-file";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
