@@ -51,6 +51,27 @@ export function runLabCli(args: readonly string[]): Promise<CliRun> {
     return runScript("scripts/lab.ts", args);
 }
 
+/** Every process below `root`, from /proc's parent links. */
+function descendants(root: number): number[] {
+    const parentOf = new Map<number, number>();
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+            // "pid (comm) state ppid ...": comm may hold spaces, so read after its last ")".
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+        } catch {
+            // Gone while listing.
+        }
+    }
+    const found: number[] = [];
+    const walk = (pid: number) => {
+        for (const [child, parent] of parentOf) if (parent === pid) { found.push(child); walk(child); }
+    };
+    walk(root);
+    return found;
+}
+
 /**
  * `npm run lab -- <args>` started in a process group of its own, to be killed
  * (SIGKILL, the whole group: the command, the pulumi CLI, its language host
@@ -63,10 +84,15 @@ export function startLabCli(args: readonly string[]): { killWhen(when: RegExp, t
     return {
         killWhen: (when, timeoutSeconds = 300) => new Promise<CliRun>((resolve, reject) => {
             const kill = () => {
-                try {
-                    process.kill(-child.pid!, "SIGKILL");
-                } catch {
-                    // Already gone.
+                // The CLI starts its plugins in process groups of their own: killed
+                // with the group they would outlive it, as after a real crash, and
+                // keep running after the tests. Every descendant is killed too.
+                for (const pid of [-child.pid!, ...descendants(child.pid!)]) {
+                    try {
+                        process.kill(pid, "SIGKILL");
+                    } catch {
+                        // Already gone.
+                    }
                 }
             };
             const timer = setTimeout(() => { kill(); reject(new Error(`lab ${args.join(" ")}: no output matching ${when} within ${timeoutSeconds} s:\n${stdout}\n${stderr}`)); }, timeoutSeconds * 1000);
