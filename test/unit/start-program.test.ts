@@ -150,6 +150,10 @@ esac
          */
         async function stop(started: Started): Promise<string> {
             const ended = new Promise<string>((resolve) => started.child.on("exit", (code, signal) => resolve(signal ?? `exit ${code}`)));
+            // A node that said ready hands over to a watcher (exec) a moment later; a SIGTERM
+            // before that meets the program's own handler, which ends it with exit 0 instead.
+            const comm = () => { try { return fs.readFileSync(`/proc/${started.child.pid}/comm`, "utf8").trim(); } catch { return ""; } };
+            for (let i = 0; i < 250 && comm() === "bash"; i++) await new Promise((r) => setTimeout(r, 20));
             process.kill(-started.child.pid!, "SIGTERM");
             const how = await ended;
             for (let i = 0; i < 100; i++) {
