@@ -46,6 +46,12 @@ export function labOrigin(source: LabSource): string {
     return source.file !== undefined ? path.basename(source.file) : `the generated ${source.stack}`;
 }
 
+/** The stack of a lab that `npm run lab -- up` has deployed: a generated lab gets its stack file there. */
+export function deployedStack(source: LabSource): string {
+    if (source.file === undefined) throw new Error(`lab ${source.stack} is not deployed: it has no stack file yet (npm run lab -- up ${source.stack})`);
+    return source.stack;
+}
+
 /** What every command says of a name that is no lab. */
 function unknownLab(name: string, dir: string): string {
     if (HUB_AND_SPOKE_NAME.test(name)) return `unknown lab "${name}" (a generated hub-and-spoke-<N> has N of 1 to ${MAX_BRANCHES} branches, without leading zeros)`;

@@ -71,6 +71,7 @@ export const poolName = (family: Family) => `vip-${family}`;
 
 function connection(t: GatewayTunnel): Setting {
     const { tunnel, local, remote } = t;
+    const recover = recovery(t);
     // A road warrior asks for an address of each family; its gateway hands them out of its pools.
     const virtualIps: Setting[] = local.virtualIp
         ? [["vips", tunnelFamilies(tunnel).map((f) => (f === "ipv4" ? "0.0.0.0" : "::")).join(",")]]
@@ -91,7 +92,7 @@ function connection(t: GatewayTunnel): Setting {
         // announce the change, which charon's initiator does not do here.
         ["mobike", "no"],
         ["dpd_delay", `${DPD_DELAY_SECONDS}s`],
-        ...(recovery(t).keyingtries !== undefined ? [["keyingtries", recovery(t).keyingtries!] as Setting] : []),
+        ...(recover.keyingtries !== undefined ? [["keyingtries", recover.keyingtries] as Setting] : []),
         // encap stays "no": the kernel dataplane sends plain ESP; kernel-libipsec
         // tells charon it needs UDP encapsulation and charon then forces it.
         ...authentication(t),
@@ -104,8 +105,8 @@ function connection(t: GatewayTunnel): Setting {
                 ...(remote.virtualIp ? [] : [["remote_ts", remote.trafficSelectors.join(",")] as Setting]),
                 ["esp_proposals", tunnel.esp],
                 ["start_action", startAction(t)],
-                ["dpd_action", recovery(t).dpd],
-                ["close_action", recovery(t).close],
+                ["dpd_action", recover.dpd],
+                ["close_action", recover.close],
             ]],
         ]],
     ]];

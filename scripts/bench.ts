@@ -30,11 +30,7 @@ import { LabConfigError } from "../model/errors";
 import { measureFloor } from "./bench/floor";
 import { plotSvg, PlotPoint } from "./bench/plot";
 import { applyFault, faultTargets } from "../host/faults";
-import { RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../verify/until";
-import { DPD_DELAY_SECONDS, RETRANSMIT_GIVE_UP_SECONDS } from "../configs";
-
-/** Seconds a node stays stopped in the stop fault: longer than its peers' DPD takes to give up on it. */
-const STOPPED_SECONDS = Math.ceil(DPD_DELAY_SECONDS + RETRANSMIT_GIVE_UP_SECONDS + 5);
+import { OUTLAST_DPD_SECONDS as STOPPED_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../verify/until";
 
 interface Recovery {
     readonly node: string;

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UsageError, parseCommandLine, runCommand } from "../cli/args";
-import { LabSource, resolveLab } from "../cli/lab-name";
+import { LabSource, deployedStack, resolveLab } from "../cli/lab-name";
 import { nodeRows } from "../plan/summary";
 import { LabStack, changed, manifestPath } from "../automation/lab";
 import { labProgress } from "../automation/progress";
@@ -75,8 +75,7 @@ async function down(source: LabSource): Promise<void> {
 /** One fault on one node of a deployed lab, through the Docker API; `npm run verify -- --until-pass` then times the healing. */
 async function fault(source: LabSource, node: string, kind: string): Promise<void> {
     if (!(FAULTS as readonly string[]).includes(kind)) throw new UsageError(`fault: "${kind}" is not one of ${FAULTS.join(", ")}`);
-    if (source.file === undefined) throw new Error(`lab ${source.stack} is not deployed: it has no stack file yet (npm run lab -- up ${source.stack})`);
-    const { plan } = await loadManifest({ stack: source.stack });
+    const { plan } = await loadManifest({ stack: deployedStack(source) });
     console.log(await applyFault(new Docker(), plan, node, kind as Fault));
 }
 

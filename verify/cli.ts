@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
-import { LabSource, resolveLab } from "../cli/lab-name";
+import { deployedStack, resolveLab } from "../cli/lab-name";
 import { formatTable, loadManifest, nodeLogs, summary, verifyLab, CheckResult } from ".";
 import { verifyUntilPass } from "./until";
 import { renderHtmlReport } from "./html";
@@ -47,12 +47,6 @@ function parse(argv: readonly string[]) {
         only: nonEmpty("--only", values.only),
         untilPass: positiveSeconds("--until-pass", values["until-pass"]),
     };
-}
-
-/** The stack of a lab that `npm run lab -- up` has deployed: a generated lab gets its stack file there. */
-function deployedStack(source: LabSource): string {
-    if (source.file === undefined) throw new Error(`lab ${source.stack} is not deployed: it has no stack file yet (npm run lab -- up ${source.stack})`);
-    return source.stack;
 }
 
 async function main(): Promise<number> {

@@ -13,6 +13,9 @@ import { DPD_DELAY_SECONDS, RETRANSMIT_GIVE_UP_SECONDS } from "../configs";
 export const READY_SLACK_SECONDS = 15;
 export const RECOVERY_BOUND_SECONDS = Math.ceil(DPD_DELAY_SECONDS + 2 * RETRANSMIT_GIVE_UP_SECONDS + READY_SLACK_SECONDS);
 
+/** Long enough down that every peer's DPD has given up on a node: the "stop" fault of the heal tests and the bench. */
+export const OUTLAST_DPD_SECONDS = Math.ceil(DPD_DELAY_SECONDS + RETRANSMIT_GIVE_UP_SECONDS + 5);
+
 export interface UntilPass {
     readonly healed: boolean;
     /** From the start of the first run to the end of the one that passed (or of the last one). */
