@@ -7,30 +7,7 @@ import type { LabPlan } from "../../plan/types";
 import { execIn } from "../../verify/exec";
 import { verifyLab, formatTable } from "../../verify";
 import { deploy, destroy, DeployedLab } from "./lab";
-
-const TWO_TRAPS = {
-    sites: {
-        a: {
-            lan: { ipv4: "10.61.1.0/24", ipv6: "fd00:61:1::/64" },
-            gateway: { isp: { subnet: { ipv4: "172.31.61.0/24", ipv6: "fd00:31:61::/64" } } },
-            hosts: { "client-a": { role: "client" } },
-        },
-        b: {
-            lan: { ipv4: "10.61.2.0/24", ipv6: "fd00:61:2::/64" },
-            gateway: { isp: { subnet: { ipv4: "172.31.62.0/24", ipv6: "fd00:31:62::/64" } } },
-            hosts: { "server-b": { role: "server" } },
-        },
-    },
-    // startAction trap, the default, on both.
-    tunnels: {
-        v4: { type: "site-to-site", between: ["a", "b"] },
-        v6: { type: "site-to-site", between: ["a", "b"], ipVersion: 6 },
-    },
-    checks: [
-        { from: "client-a", to: "server-b", protocol: "icmp", expect: "reach" },
-        { from: "client-a", to: "server-b", protocol: "icmp", ipVersion: 6, expect: "reach" },
-    ],
-};
+import { TWO_TRAPS } from "../support/two-traps";
 
 describe("two trap tunnels between the same gateways, only ICMP checks", function () {
     this.timeout(10 * 60 * 1000);

@@ -13,32 +13,10 @@ import type { ExecResult } from "../../verify/exec";
 import type { Outcome } from "../../verify/checks/context";
 import { runSaChecks, SaSpec } from "../../verify/checks/sa";
 import { explainTunnel, parseCharonLog, tunnelLines } from "../../verify/charon-log";
+import { TWO_TRAPS } from "../support/two-traps";
 
 const planOf = (stack: string, lab: unknown = loadStackLab(stack)) => planLab(parseLab(lab, stack), stack);
 
-// A dual-stack pair of sites with one IPv4 and one IPv6 trap tunnel and only ICMP checks: the shape that once failed.
-const TWO_TRAPS = {
-    sites: {
-        a: {
-            lan: { ipv4: "10.61.1.0/24", ipv6: "fd00:61:1::/64" },
-            gateway: { isp: { subnet: { ipv4: "172.31.61.0/24", ipv6: "fd00:31:61::/64" } } },
-            hosts: { "client-a": { role: "client" } },
-        },
-        b: {
-            lan: { ipv4: "10.61.2.0/24", ipv6: "fd00:61:2::/64" },
-            gateway: { isp: { subnet: { ipv4: "172.31.62.0/24", ipv6: "fd00:31:62::/64" } } },
-            hosts: { "server-b": { role: "server" } },
-        },
-    },
-    tunnels: {
-        v4: { type: "site-to-site", between: ["a", "b"] },
-        v6: { type: "site-to-site", between: ["a", "b"], ipVersion: 6 },
-    },
-    checks: [
-        { from: "client-a", to: "server-b", protocol: "icmp", expect: "reach" },
-        { from: "client-a", to: "server-b", protocol: "icmp", ipVersion: 6, expect: "reach" },
-    ],
-};
 
 // swanctl --list-sas --raw of an established v4 on gateway-a (strongSwan 6.0.1), and of an IKE_SA without its CHILD_SA.
 const ESTABLISHED = "list-sa event {v4 {uniqueid=5 version=2 state=ESTABLISHED local-host=172.31.61.2 local-port=4500 remote-host=172.31.62.2 remote-port=4500 " +
