@@ -17,7 +17,6 @@ import { TWO_TRAPS } from "../support/two-traps";
 
 const planOf = (stack: string, lab: unknown = loadStackLab(stack)) => planLab(parseLab(lab, stack), stack);
 
-
 // swanctl --list-sas --raw of an established v4 on gateway-a (strongSwan 6.0.1), and of an IKE_SA without its CHILD_SA.
 const ESTABLISHED = "list-sa event {v4 {uniqueid=5 version=2 state=ESTABLISHED local-host=172.31.61.2 local-port=4500 remote-host=172.31.62.2 remote-port=4500 " +
     "encr-alg=AES_GCM_16 encr-keysize=256 prf-alg=PRF_HMAC_SHA2_384 dh-group=ECP_384 child-sas {v4-5 {name=v4 state=INSTALLED mode=TUNNEL " +
