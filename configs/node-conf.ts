@@ -8,13 +8,15 @@
 // for none); "#" starts a comment line. Records, in the order the program
 // uses them:
 //
-//   format vnetlab.node-conf/3
+//   format vnetlab.node-conf/4
 //   node <name>                      role <role>
 //   path <key> <absolute path>       the files the program reads and writes
 //   message <ready|failed> <word>    what its last log line says
 //   firewall <family> <file>         step 1, in order
 //   interface <lab name> <Docker's IPv4/prefix> <Docker's IPv6/prefix|-> <lab IPv4/len|-> <lab IPv6/len|->
 //   address <interface> <family> <cidr>          further lab addresses (a service address)
+//   neighbor <interface> <address> <MAC>          on a segment across hosts (overlay): a member's lab address
+//                                    and its endpoint's MAC, which the overlay would not resolve
 //   route <family> <destination> <via> <interface>
 //   forget-connections               a NAT router: drop conntrack entries made before its rules applied
 //   uplink <name>                    the router's opt-in leg, renamed to <name>
@@ -38,7 +40,7 @@ import { carriesIpv6, reachableAt } from "../plan/tunnel";
 import { fileText } from "./text";
 
 /** The one format image/vnetlab-start reads; change both together. */
-export const NODE_CONF_FORMAT = "vnetlab.node-conf/3";
+export const NODE_CONF_FORMAT = "vnetlab.node-conf/4";
 
 /** Ahead of charon's routing rule for its tunnel routes (table 220, priority 220). */
 export const IKE_RULE_PREF = 219;
@@ -109,6 +111,7 @@ export function nodeConfRecords(node: NodePlan, lab: LabPlan): NodeConfRecord[] 
             v6 ? `${v6.address}/${v6.prefixLength}` : NONE,
         ]);
         for (const extra of i.extraAddresses) records.push(["address", i.name, extra.family, `${extra.address}/${extra.prefixLength}`]);
+        for (const n of i.neighbors ?? []) records.push(["neighbor", i.name, n.address, n.mac]);
     }
     for (const r of node.routes) records.push(["route", r.family, r.destination, r.via, r.interface]);
     // What a NAT router forwarded before its rules could match went out untranslated: see image/vnetlab-start.

@@ -64,6 +64,11 @@ export const DEFAULT_IKE_PROPOSAL = "aes256gcm16-prfsha384-ecp384";
 export const DEFAULT_ESP_PROPOSAL = "aes256gcm16-ecp384";
 
 const port = z.number().int().min(1).max(65535);
+
+// A lab's Docker hosts are named in `hosts`; ./validate.ts checks that a placement names one.
+export const HOST_NAME_MAX = 20;
+const placement = name(HOST_NAME_MAX)
+    .describe("The Docker host (a name of `hosts`) it runs on. Left out, with hosts named: spread evenly over them.");
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
 const host = z.strictObject({
@@ -89,6 +94,7 @@ const natRouter = z.strictObject({
     name: nodeName.describe("The NAT router's node name."),
     address: addresses.optional().describe("Its address on this segment: the default route of everything on it."),
     outside: segmentPlace.describe("Where it masquerades to: a place on another shared segment."),
+    host: placement.optional(),
 }).describe("A home router: everything on its segment goes out masqueraded to its address on another segment; what sits behind it must initiate.");
 
 const sharedSegment = z.strictObject({
@@ -113,6 +119,7 @@ const roadWarrior = z.strictObject({
     esp: espProposal.default(DEFAULT_ESP_PROPOSAL),
     dpdAction: z.enum(["restart", "clear"]).default("restart")
         .describe("When its gateway is gone (DPD) or has deleted the tunnel: restart dials again until the gateway answers; clear gives up, the strict behaviour."),
+    host: placement.optional(),
 }).describe("A host outside any site that dials in to a site's gateway (strongSwan's carol and dave): it initiates a tunnel named after itself, asks for a virtual IP of each family and reaches the site's LAN from it.");
 
 const gateway = z.strictObject({
@@ -130,6 +137,7 @@ const site = z.strictObject({
     lan: subnets.optional().describe("The site's LAN. Left out: the site is one host that is its own IKE peer (strongSwan's host2host), its gateway."),
     gateway,
     hosts: z.record(nodeName, host).default({}).describe("The hosts on the LAN, by node name."),
+    host: placement.optional().describe("The Docker host (a name of `hosts`) its gateway and hosts run on. Left out, with hosts named: spread evenly over them."),
 }).describe("A site: a LAN, its gateway and its hosts.");
 
 export const TUNNEL_MODES = ["tunnel", "transport"] as const;
@@ -173,6 +181,17 @@ const check = z.strictObject({
     expect: z.enum(["reach", "blocked"]).describe("reach: an answer must come; blocked: none may."),
 }).describe("An extra check for `npm run verify`: from one node to another node or address.");
 
+// Where the address comes from decides how Pulumi's Docker provider reaches the engine.
+const DOCKER_ADDRESS = /^(unix:\/\/\/\S+|tcp:\/\/[^\s/:]+:\d{1,5}|ssh:\/\/([^\s@/]+@)?[^\s@/:]+(:\d{1,5})?)$/;
+const dockerHost = z.strictObject({
+    address: z.string().regex(DOCKER_ADDRESS, { error: "is not a Docker address: unix:///path/to.sock, tcp://host:port or ssh://user@host[:port]" }).optional()
+        .describe("How to reach its Docker engine: unix:///path, tcp://host:port (with tls) or ssh://user@host. Left out: the local engine (DOCKER_HOST or the default socket), where the node image is built."),
+    tls: z.boolean().default(false)
+        .describe("A tcp:// engine that wants TLS: its CA, certificate and key come from the stack secrets vnetlab:tls-<host>-ca, -cert and -key."),
+    manager: z.boolean().default(false)
+        .describe("A manager of the swarm the hosts form: segments that span hosts become attachable overlay networks, which only a manager creates. One host at most."),
+}).describe("A Docker engine that runs part of the lab.");
+
 const network = z.strictObject({
     driver: z.enum(["macvlan", "bridge"]).default("macvlan").describe("The Docker network driver of every segment."),
     parents: z.record(z.string(), name(15)).default({})
@@ -186,6 +205,8 @@ const network = z.strictObject({
 export const labSchema = z.strictObject({
     name: name(40).optional().describe("Prefix of every container and network name; defaults to \"vnetlab-<stack>\"."),
     network: network.default({ driver: "macvlan", parents: {}, dockerPool: { ipv4: "198.18.0.0/15", ipv6: "fd00:7e57:ab::/48" } }),
+    hosts: z.record(name(HOST_NAME_MAX), dockerHost).default({})
+        .describe("The Docker hosts a lab larger than one machine runs on, by name, joined by a Docker swarm. Left out: the whole lab runs on the local engine."),
     image: z
         .strictObject({
             name: z.string().min(1).default("vnetlab-node:latest").describe("The node image's name."),
@@ -198,6 +219,7 @@ export const labSchema = z.strictObject({
         .strictObject({
             name: nodeName.default("router").describe("The router's node name."),
             uplink: z.boolean().default(false).describe("An opt-in leg on Docker's default bridge, with masquerade, to reach the real Internet."),
+            host: placement.optional(),
         })
         .default({ name: "router", uplink: false })
         .describe("The router that stands in for the Internet between the sites' ISP links."),
@@ -231,3 +253,4 @@ export type ServiceConfig = z.infer<typeof service>;
 export type CheckConfig = z.infer<typeof check>;
 export type Addresses = z.infer<typeof addresses>;
 export type Subnets = z.infer<typeof subnets>;
+export type DockerHostConfig = z.infer<typeof dockerHost>;

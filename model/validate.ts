@@ -36,6 +36,7 @@ export function validateLab(lab: LabConfig, stack: string): ConfigIssue[] {
     checkServices(lab, add);
     checkChecks(lab, add);
     checkRevocations(lab, add);
+    checkHosts(lab, add);
     const segments = new Set(segmentKeys(lab));
     for (const key of Object.keys(lab.network.parents)) {
         if (!segments.has(key)) {
@@ -457,4 +458,25 @@ function checkRevocations(lab: LabConfig, add: Add): void {
             add(["pki", "revoke", i], `"${gateway}" has no certificate to revoke: none of its tunnels uses pubkey auth`);
         }
     }
+}
+
+/** Placements name hosts of `hosts`; one manager at most; TLS only where Docker speaks TCP. */
+function checkHosts(lab: LabConfig, add: Add): void {
+    const names = Object.keys(lab.hosts).sort();
+    const known = names.length > 0 ? `hosts: ${names.join(", ")}` : "the lab names no hosts; add them under hosts";
+    const placed = (path: ConfigPath, host: string | undefined) => {
+        if (host !== undefined && !(host in lab.hosts)) add(path, `names host "${host}", which is not one of the lab's (${known})`);
+    };
+    placed(["router", "host"], lab.router.host);
+    for (const [siteName, site] of Object.entries(lab.sites)) placed(["sites", siteName, "host"], site.host);
+    for (const [segmentName, segment] of Object.entries(lab.segments)) placed(["segments", segmentName, "nat", "host"], segment.nat?.host);
+    for (const [rw, r] of Object.entries(lab.roadWarriors)) placed(["roadWarriors", rw, "host"], r.host);
+    const managers = names.filter((n) => lab.hosts[n].manager);
+    if (managers.length > 1) add(["hosts"], `${managers.join(" and ")} are both marked manager: one host makes the lab's overlay networks`);
+    for (const n of names) {
+        const h = lab.hosts[n];
+        if (h.tls && !h.address?.startsWith("tcp://")) add(["hosts", n, "tls"], "TLS is for a tcp:// address; unix:// and ssh:// need none");
+    }
+    const local = names.filter((n) => lab.hosts[n].address === undefined);
+    if (local.length > 1) add(["hosts", local[1], "address"], `is left out, as ${local[0]}'s is: both would be the local engine`);
 }

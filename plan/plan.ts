@@ -12,11 +12,15 @@ import type {
 } from "./types";
 import { byKey, draftSegments, dockerSubnets, hosts, sortedSites } from "./segments";
 import { planGateway, planServices, planTunnels } from "./traffic";
+import { dockerMac, placeLab, segmentHosts } from "./hosts";
 
 export function planLab(lab: LabConfig, stack: string): LabPlan {
     const name = labName(lab, stack);
     const segments = draftSegments(lab);
-    const docker = dockerSubnets(lab, segments);
+    const placement = placeLab(lab);
+    const spans = new Map(segments.map((s) => [s.key, placement ? segmentHosts(lab, placement, s.key, s.members.map((m) => m.node)) : []]));
+    const overlays = new Set([...spans].filter(([, hosts]) => hosts.length > 1).map(([key]) => key));
+    const docker = dockerSubnets(lab, segments, overlays, placement?.hosts.length ?? 0);
     const tunnels = planTunnels(lab, segments);
     const { services, instances, dnat } = planServices(lab, segments, tunnels);
 
@@ -38,12 +42,21 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
             const extra = m.extra[family];
             if (extra) extraAddresses.push({ family, address: extra, prefixLength: subnet.prefixLength });
         }
+        const neighbors = overlays.has(segment)
+            ? draft.members.filter((other) => other.node !== node).flatMap((other) => {
+                const mac = dockerMac(docker.addresses.get(`${segment}/${other.node}`)!.ipv4);
+                return [...FAMILIES.map((f) => other.lab[f]), ...FAMILIES.map((f) => other.extra[f])]
+                    .filter((a): a is string => a !== undefined)
+                    .map((address) => ({ address, mac }));
+            })
+            : undefined;
         return {
             name: m.interfaceName,
             segment,
             docker: docker.addresses.get(`${segment}/${node}`)!,
             addresses,
             extraAddresses,
+            ...(neighbors ? { neighbors } : {}),
         };
     };
 
@@ -134,12 +147,14 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         });
     }
 
+    const manager = placement?.hosts.find((h) => h.manager)?.name;
     const segmentPlans: SegmentPlan[] = segments.map((s) => ({
         key: s.key,
         kind: s.kind,
         ...(s.site !== undefined ? { site: s.site } : {}),
         networkName: `${name}-${s.key}`,
-        driver: lab.network.driver,
+        driver: overlays.has(s.key) ? "overlay" : lab.network.driver,
+        ...(placement ? { host: overlays.has(s.key) ? manager! : spans.get(s.key)![0] } : {}),
         ...(lab.network.parents[s.key] ? { parent: lab.network.parents[s.key] } : {}),
         subnets: {
             ...(s.subnets.ipv4 ? { ipv4: s.subnets.ipv4.toString() } : {}),
@@ -155,8 +170,9 @@ export function planLab(lab: LabConfig, stack: string): LabPlan {
         stack,
         image: { name: lab.image.name, buildNetwork: lab.image.buildNetwork },
         dataplane: lab.dataplane,
+        ...(placement ? { hosts: placement.hosts } : {}),
         segments: segmentPlans,
-        nodes,
+        nodes: placement ? nodes.map((n) => ({ ...n, host: placement.hostOf.get(n.name)! })) : nodes,
         tunnels,
         services,
         checks: planChecks(lab, nodes),

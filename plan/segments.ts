@@ -153,7 +153,7 @@ export function draftSegments(lab: LabConfig): SegmentDraft[] {
  * segment, or a family the segment lacks (IPv4 only: Docker always assigns
  * one), gets a stand-in from the pool; the node swaps in its lab address.
  */
-export function dockerSubnets(lab: LabConfig, segments: SegmentDraft[]) {
+export function dockerSubnets(lab: LabConfig, segments: SegmentDraft[], overlays: ReadonlySet<string> = new Set(), swarmHosts = 0) {
     const subnets = new Map<string, { ipv4: DockerSubnet; ipv6?: DockerSubnet }>();
     const addresses = new Map<string, { ipv4: string; ipv6?: string }>();
     const labSubnets = segments.flatMap((s) => FAMILIES.flatMap((f) => (s.subnets[f] ? [s.subnets[f]!] : [])));
@@ -165,6 +165,9 @@ export function dockerSubnets(lab: LabConfig, segments: SegmentDraft[]) {
         const perFamily: { ipv4?: DockerSubnet; ipv6?: DockerSubnet } = {};
         const nodeAddresses = new Map<string, { ipv4?: string; ipv6?: string }>();
         for (const family of FAMILIES) {
+            // Docker 20.10's overlay hands every attachable container the same IPv6 address, whatever
+            // it is asked for: the nodes there bring their own (plan.ts gives them neighbour entries).
+            if (family === "ipv6" && overlays.has(segment.key)) continue;
             const own = segment.subnets[family];
             const holdable = own && !segments.some((o) => o !== segment && o.subnets[family]?.overlaps(own));
             if (own && holdable) {
@@ -182,10 +185,37 @@ export function dockerSubnets(lab: LabConfig, segments: SegmentDraft[]) {
                 });
             }
         }
+        if (overlays.has(segment.key)) {
+            const used = [...[...nodeAddresses.values()].map((a) => a.ipv4!), ...segment.members.flatMap((m) => [m.lab.ipv4, m.extra.ipv4])]
+                .filter((a): a is string => a !== undefined);
+            perFamily.ipv4 = { ...perFamily.ipv4!, ipRange: swarmRange(segment, perFamily.ipv4!.subnet, used, swarmHosts) };
+        }
         subnets.set(segment.key, { ipv4: perFamily.ipv4!, ...(perFamily.ipv6 ? { ipv6: perFamily.ipv6 } : {}) });
         for (const [node, a] of nodeAddresses) addresses.set(`${segment.key}/${node}`, { ipv4: a.ipv4!, ...(a.ipv6 ? { ipv6: a.ipv6 } : {}) });
     }
     return { subnets, addresses };
+}
+
+/**
+ * The range Docker's swarm allocates from on an overlay network: each host
+ * that joins it takes an address for its load balancer, the lowest free one
+ * unless a range says otherwise, and a lab address taken so makes the node's
+ * attach fail ("Address already in use"). The highest aligned block, room
+ * for every host and some, that holds no node's address.
+ */
+function swarmRange(segment: SegmentDraft, subnet: string, used: readonly string[], hosts: number): string {
+    const docker = Subnet.parse("ipv4", subnet);
+    let size = 8n;
+    while (size < BigInt(hosts + 4)) size *= 2n;
+    const taken = used.map((a) => addressValue("ipv4", a));
+    for (let start = docker.last + 1n - size; start > docker.first; start -= size) {
+        if (!taken.some((t) => t >= start && t < start + size)) return `${formatAddress("ipv4", start)}/${32 - (size.toString(2).length - 1)}`;
+    }
+    const path: ConfigPath = segment.site !== undefined ? ["sites", segment.site, "gateway", "isp", "subnet", "ipv4"] : ["segments", segment.key, "subnet", "ipv4"];
+    throw new LabConfigError([{
+        path,
+        message: `${segment.key} spans hosts, as an overlay network, and ${subnet} leaves no ${size} addresses free for the swarm's own (one per host): give it a larger subnet`,
+    }]);
 }
 
 /** Docker's IPAM refuses the all-ones IPv6 address as a gateway ("does not belong to the sequence"). */

@@ -40,8 +40,14 @@ export function nodeRows(lab: LabPlan): NodeRow[] {
             ...i.extraAddresses.map((a) => `${a.address}/${a.prefixLength} (${i.name}, service)`),
         ]),
         container: n.containerName,
-        exec: `docker exec -it ${n.containerName} bash`,
+        exec: `docker ${hostFlag(lab, n.host)}exec -it ${n.containerName} bash`,
     }));
+}
+
+/** `-H <address> ` for a node on a host that is not the local engine (TLS hosts also need --tlsverify and the material). */
+function hostFlag(lab: LabPlan, host: string | undefined): string {
+    const address = lab.hosts?.find((h) => h.name === host)?.address;
+    return address !== undefined ? `-H ${address} ` : "";
 }
 
 export function tunnelRows(lab: LabPlan): TunnelRow[] {

@@ -15,6 +15,22 @@ export interface DockerSubnet {
     readonly subnet: string;
     /** Docker reserves it; chosen so that it is no lab address. */
     readonly gateway: string;
+    /**
+     * Where Docker may pick addresses itself: on an overlay network, each
+     * host's load-balancer endpoint takes one, which must be no lab address.
+     */
+    readonly ipRange?: string;
+}
+
+/** A Docker engine that runs part of a lab that names several (`hosts`). */
+export interface DockerHostPlan {
+    readonly name: string;
+    /** unix://, tcp:// or ssh://; absent: the local engine (DOCKER_HOST or the default socket). */
+    readonly address?: string;
+    /** A tcp:// engine with TLS: CA, certificate and key are the stack secrets vnetlab:tls-<name>-ca, -cert, -key. */
+    readonly tls: boolean;
+    /** The swarm manager, which makes the overlay networks. */
+    readonly manager: boolean;
 }
 
 export interface SegmentPlan {
@@ -24,7 +40,10 @@ export interface SegmentPlan {
     /** The site a LAN or private ISP link belongs to; a shared segment belongs to none. */
     readonly site?: string;
     readonly networkName: string;
-    readonly driver: "macvlan" | "bridge";
+    /** overlay: a segment whose members run on several hosts (an attachable network of their swarm). */
+    readonly driver: "macvlan" | "bridge" | "overlay";
+    /** In a lab on several hosts: the host that makes the network (an overlay's: the swarm manager). */
+    readonly host?: string;
     readonly parent?: string;
     /** The subnets the lab uses on this segment. */
     readonly subnets: PerFamily<string>;
@@ -45,6 +64,12 @@ export interface InterfacePlan {
     readonly addresses: PerFamily<InterfaceAddress>;
     /** Further lab addresses on the interface, e.g. a gateway's service address. */
     readonly extraAddresses: readonly (InterfaceAddress & { readonly family: Family })[];
+    /**
+     * On an overlay segment: every other member's lab address with the MAC
+     * of its endpoint. The overlay resolves only the addresses Docker gave;
+     * the node adds these as permanent neighbour entries.
+     */
+    readonly neighbors?: readonly { readonly address: string; readonly mac: string }[];
 }
 
 export interface RoutePlan {
@@ -114,6 +139,8 @@ export interface NodePlan {
     readonly role: Role;
     /** The site a node belongs to; the router belongs to none. */
     readonly site?: string;
+    /** In a lab on several hosts: the one it runs on. */
+    readonly host?: string;
     readonly containerName: string;
     readonly interfaces: readonly InterfacePlan[];
     readonly routes: readonly RoutePlan[];
@@ -216,6 +243,8 @@ export interface LabPlan {
     readonly image: { readonly name: string; readonly buildNetwork: string };
     /** What every gateway's start program runs: auto picks by what the kernel takes. */
     readonly dataplane: "auto" | "kernel" | "libipsec";
+    /** The Docker hosts of a lab that names several; absent: the local engine runs it all. */
+    readonly hosts?: readonly DockerHostPlan[];
     readonly segments: readonly SegmentPlan[];
     readonly nodes: readonly NodePlan[];
     readonly tunnels: readonly TunnelPlan[];

@@ -476,7 +476,7 @@ esac
 
             const wrong = start(plan, "client-a1", { ipv4: "", edit: (c) => c.replace(/^format .*$/m, "format vnetlab.node-conf/0") });
             expect(await wrong.done).to.equal(1);
-            expect(wrong.out()).to.include("format vnetlab.node-conf/0, this program reads vnetlab.node-conf/3");
+            expect(wrong.out()).to.include("format vnetlab.node-conf/0, this program reads vnetlab.node-conf/4");
             expect(execFileSync("bash", ["-n", PROGRAM]).toString()).to.equal("");
         });
     });

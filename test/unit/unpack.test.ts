@@ -13,7 +13,7 @@ const ROOT = path.join(__dirname, "../..");
 const PROGRAM = path.join(ROOT, "image/vnetlab-unpack");
 
 const FILES: NodeFile[] = [
-    { path: "/etc/vnetlab/node.conf", content: "format vnetlab.node-conf/3\nnode gateway-a\n", mode: "0644" },
+    { path: "/etc/vnetlab/node.conf", content: "format vnetlab.node-conf/4\nnode gateway-a\n", mode: "0644" },
     { path: "/etc/swanctl/ecdsa/gateway.pem", content: "-----BEGIN EC PRIVATE KEY-----\nstand-in\n-----END EC PRIVATE KEY-----\n", mode: "0600" },
     { path: "/etc/swanctl/conf.d/secrets.conf", content: "secrets {\n}\nend\nfile 0644 3 /etc/passwd\n", mode: "0600" },
     { path: "/etc/vnetlab/utf8", content: "Grüße 😀, no newline at the end", mode: "0644" },
