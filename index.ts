@@ -13,6 +13,11 @@ export = async () => {
         // A secret: the lab's keys, certificates and generated PSKs derive from it.
         seed: config.getSecret("seed"),
         tunnelSecret: (tunnel) => config.getSecret(`psk-${tunnel}`),
+        // A tcp:// Docker host with tls: its CA, certificate and key.
+        hostTls: (host) => {
+            const [ca, cert, key] = ["ca", "cert", "key"].map((part) => config.getSecret(`tls-${host}-${part}`));
+            return ca && cert && key ? { ca, cert, key } : undefined;
+        },
     });
     return {
         /** One row per node: role, lab addresses, container and how to get a shell in it. */

@@ -22,6 +22,7 @@ import type { LabPlan } from "../plan/types";
 import { LabManifest, readManifest } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkDataplane } from "../host/preflight";
+import { labDocker, labEngines } from "../host/engines";
 import { SETUP_HINT, findToolchain } from "./toolchain";
 import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
 
@@ -184,7 +185,7 @@ export class LabStack {
         let repaired = false;
         const up = await this.afterInterruption(log, () => this.stack.up({ onEvent, parallel: PARALLEL }), () => { repaired = true; });
         const plan = readManifest(up.outputs.manifest?.value, `the outputs of stack ${this.name}`).plan;
-        const docker = new Docker();
+        const docker = labDocker(plan);
         const ready = () => waitUntilReady(plan, {
             docker,
             ...(options.readyTimeoutSeconds !== undefined ? { timeoutSeconds: options.readyTimeoutSeconds } : {}),
@@ -265,19 +266,24 @@ export class LabStack {
         await this.stack.refresh({ clearPendingCreates: true, parallel: PARALLEL }).catch((e: unknown) => { throw pulumiError(e); });
         const held = new Set(((await this.exportState()).deployment.resources ?? [])
             .flatMap((r) => (typeof r.outputs?.name === "string" ? [`${r.type} ${r.outputs.name}`] : [])));
-        const docker = new Docker();
         const labels = [`vnetlab.stack=${this.name}`, `vnetlab.lab=${this.plan.name}`];
         const removed: string[] = [];
-        for (const c of await docker.listContainers({ all: true, filters: { label: labels } })) {
-            const name = c.Names[0]!.replace(/^\//, "");
-            if (held.has(`docker:index/container:Container ${name}`)) continue;
-            await docker.getContainer(c.Id).remove({ force: true, v: true });
-            removed.push(`container ${name}`);
-        }
-        for (const n of await docker.listNetworks({ filters: { label: labels } })) {
-            if (held.has(`docker:index/network:Network ${n.Name}`)) continue;
-            await docker.getNetwork(n.Id).remove();
-            removed.push(`network ${n.Name}`);
+        // Every engine of the lab: an interrupted run may have left something on any host.
+        for (const { host, docker } of labEngines(this.plan)) {
+            const where = this.plan.hosts ? ` on ${host}` : "";
+            for (const c of await docker.listContainers({ all: true, filters: { label: labels } })) {
+                const name = c.Names[0]!.replace(/^\//, "");
+                if (held.has(`docker:index/container:Container ${name}`)) continue;
+                await docker.getContainer(c.Id).remove({ force: true, v: true });
+                removed.push(`container ${name}${where}`);
+            }
+            for (const n of await docker.listNetworks({ filters: { label: labels } })) {
+                // A swarm's overlay network shows on every host that uses it; its manager removes it.
+                if (held.has(`docker:index/network:Network ${n.Name}`)) continue;
+                if (n.Scope === "swarm" && this.plan.hosts?.find((h) => h.name === host)?.manager !== true) continue;
+                await docker.getNetwork(n.Id).remove().catch((e: { statusCode?: number }) => { if (e.statusCode !== 404) throw e; });
+                removed.push(`network ${n.Name}${where}`);
+            }
         }
         log(`refreshed the stack${removed.length > 0 ? `, removed what the interrupted run made and the state does not hold: ${removed.join(", ")}` : ""}`);
     }

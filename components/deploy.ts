@@ -3,7 +3,9 @@ import { parseLab } from "../model/validate";
 import { checkSeed, requireSeed } from "../model/seed";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
-import { PreflightOptions, checkDataplane } from "../host/preflight";
+import { PreflightOptions, checkDataplane, checkHosts } from "../host/preflight";
+import type { EngineTls } from "../host/engines";
+import type { HostTls } from "./hosts";
 import { dockerMakesMacvlanParents } from "../host/links";
 import { Lab } from "./lab";
 
@@ -17,6 +19,8 @@ export interface LabInputs {
     readonly tunnelSecret?: (tunnel: string) => pulumi.Output<string> | undefined;
     /** See LabArgs.vethParents; deployLabOnHost asks the host. */
     readonly vethParents?: boolean;
+    /** Looks up a tcp:// host's TLS secrets (`vnetlab:tls-<host>-ca`, `-cert`, `-key`); undefined unless all three are set. */
+    readonly hostTls?: (host: string) => HostTls | undefined;
 }
 
 /**
@@ -46,8 +50,21 @@ export async function deployLabOnHost(inputs: LabInputs, preflight: PreflightOpt
     const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
     const seed = requireSeed(inputs.seed, inputs.stack);
     checkSeed(await valueOf(seed), inputs.stack);
+    const tls: Record<string, EngineTls> = {};
+    for (const [host, secrets] of Object.entries(hostTlsOf(plan, inputs))) {
+        tls[host] = { ca: await valueOf(secrets.ca), cert: await valueOf(secrets.cert), key: await valueOf(secrets.key) };
+    }
+    await checkHosts(plan, (host) => tls[host.name]);
     await checkDataplane(plan, preflight);
     return register(plan, seed, { vethParents: !dockerMakesMacvlanParents(), ...inputs });
+}
+
+/** The TLS secrets of each host with tls that has them. */
+function hostTlsOf(plan: LabPlan, inputs: LabInputs): Record<string, HostTls> {
+    return Object.fromEntries((plan.hosts ?? []).flatMap((host) => {
+        const secrets = host.tls ? inputs.hostTls?.(host.name) : undefined;
+        return secrets ? [[host.name, secrets] as const] : [];
+    }));
 }
 
 /** An Input's value. Config values are never unknown, not even in a preview, so this resolves. */
@@ -61,7 +78,7 @@ function register(plan: LabPlan, seed: pulumi.Input<string>, inputs: LabInputs):
         const psk = inputs.tunnelSecret?.(t.name);
         if (psk !== undefined) tunnelSecrets[t.name] = psk;
     }
-    return withoutStackTraces(() => new Lab(plan.name, { plan, seed, tunnelSecrets, vethParents: inputs.vethParents ?? false }));
+    return withoutStackTraces(() => new Lab(plan.name, { plan, seed, tunnelSecrets, vethParents: inputs.vethParents ?? false, hostTls: hostTlsOf(plan, inputs) }));
 }
 
 /**

@@ -18,23 +18,35 @@ export interface SiteArgs {
     readonly sharedNetworks?: Readonly<Record<string, pulumi.Output<string>>>;
     /** See LabArgs.vethParents. */
     readonly vethParents: boolean;
+    /** In a lab on several hosts: the provider per host name (none for the local engine). */
+    readonly providers?: Readonly<Record<string, docker.Provider>>;
 }
 
-/** A segment's Docker network, and the veth pair that parents it where the host needs one. */
-export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: boolean, opts: pulumi.CustomResourceOptions): docker.Network {
+/**
+ * A segment's Docker network, and the veth pair that parents it where the
+ * local engine needs one. In a lab on several hosts it is made by the
+ * provider of its host (`providers`, by host name);
+ * a segment across hosts is an attachable overlay network, which containers
+ * on every host of the swarm join.
+ */
+export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: boolean, opts: pulumi.CustomResourceOptions,
+    providers: Readonly<Record<string, docker.Provider>> = {}): docker.Network {
+    const provider = segment.host !== undefined ? providers[segment.host] : undefined;
+    const local = lab.hosts?.find((h) => h.name === segment.host)?.address === undefined;
     const parent: pulumi.Input<string> | undefined = segment.parent
-        ?? (vethParents && segment.driver === "macvlan" ? new VethParent(`${segment.key}-parent`, segment.networkName, opts).name : undefined);
+        ?? (vethParents && local && segment.driver === "macvlan" ? new VethParent(`${segment.key}-parent`, segment.networkName, opts).name : undefined);
     return new docker.Network(segment.key, {
         name: segment.networkName,
         driver: segment.driver,
+        ...(segment.driver === "overlay" ? { attachable: true } : {}),
         options: parent !== undefined ? { parent } : {},
         // Lab segments never route to the host or beyond; the router's uplink is the one opt-in exit.
         internal: true,
         ipv6: segment.docker.ipv6 !== undefined,
         ipamConfigs: [segment.docker.ipv4, ...(segment.docker.ipv6 ? [segment.docker.ipv6] : [])]
-            .map((d) => ({ subnet: d.subnet, gateway: d.gateway })),
+            .map((d) => ({ subnet: d.subnet, gateway: d.gateway, ...(d.ipRange ? { ipRange: d.ipRange } : {}) })),
         labels: labLabels(lab, { "vnetlab.segment": segment.key }),
-    }, { ...opts, deleteBeforeReplace: true });
+    }, { ...opts, ...(provider ? { provider } : {}), deleteBeforeReplace: true });
 }
 
 /** A site: its LAN and ISP link, its gateway and its hosts. */
@@ -49,7 +61,7 @@ export class Site extends pulumi.ComponentResource {
         this.networks = Object.fromEntries(
             lab.segments
                 .filter((s) => s.site === site)
-                .map((s) => [s.key, segmentNetwork(lab, s, args.vethParents, { parent: this }).name]),
+                .map((s) => [s.key, segmentNetwork(lab, s, args.vethParents, { parent: this }, args.providers).name]),
         );
         const nodes = lab.nodes.filter((n) => n.site === site);
         const gatewayNode = nodes.find((n) => n.role === "gateway")!;

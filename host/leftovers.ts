@@ -5,15 +5,20 @@ import * as fs from "fs";
 import Docker from "dockerode";
 import { vethNames } from "../components/veth-parent";
 import type { LabPlan } from "../plan/types";
+import { labEngines } from "./engines";
 
+/** On the given engine, or on every host of a lab that names several. */
 export async function labLeftovers(docker: Docker, plan: LabPlan): Promise<string[]> {
     const left: string[] = [];
     const ours = (name: string) => name.replace(/^\//, "").startsWith(`${plan.name}-`);
-    for (const c of await docker.listContainers({ all: true })) {
-        if (c.Labels?.["vnetlab.lab"] === plan.name || c.Names.some(ours)) left.push(`container ${c.Names.join(",")} (${c.State})`);
-    }
-    for (const n of await docker.listNetworks()) {
-        if (n.Labels?.["vnetlab.lab"] === plan.name || ours(n.Name)) left.push(`network ${n.Name}`);
+    for (const { host, docker: engine } of plan.hosts ? labEngines(plan) : [{ host: "", docker }]) {
+        const on = host !== "" ? ` on ${host}` : "";
+        for (const c of await engine.listContainers({ all: true })) {
+            if (c.Labels?.["vnetlab.lab"] === plan.name || c.Names.some(ours)) left.push(`container ${c.Names.join(",")} (${c.State})${on}`);
+        }
+        for (const n of await engine.listNetworks()) {
+            if (n.Labels?.["vnetlab.lab"] === plan.name || ours(n.Name)) left.push(`network ${n.Name}${on}`);
+        }
     }
     for (const segment of plan.segments) {
         const veth = vethNames(segment.networkName);

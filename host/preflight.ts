@@ -20,6 +20,8 @@ import { PROJECT_DIR } from "../model/stack-file";
 import { DataplaneUnavailableError, HostEsp, kernelIpsecNeeds } from "../plan/dataplane";
 import type { LabPlan } from "../plan/types";
 import { demuxDockerFrames } from "./logs";
+import { TlsOf, labEngines } from "./engines";
+import { CONFIG_ROOT } from "../model/errors";
 
 /**
  * Answers the question without Docker: "yes" or "no". For the Pulumi
@@ -107,4 +109,57 @@ export async function checkDataplane(plan: LabPlan, options: PreflightOptions = 
         host = await probeHostEsp(options.docker ?? new Docker(), await buildNodeImage(plan.image), plan, log);
     }
     if (!host.esp) throw new DataplaneUnavailableError(plan.name, needs, host);
+}
+
+/** How long a host's engine has to answer at preview before the lab is refused. */
+const HOST_ANSWER_SECONDS = 10;
+
+/**
+ * Before a lab on several hosts registers anything: every host's engine
+ * answers, and where a segment spans hosts (an overlay network), those hosts
+ * are nodes of one swarm whose manager is the host marked manager. Each
+ * failure names the host's config path and what to run.
+ */
+export async function checkHosts(plan: LabPlan, tlsOf: TlsOf = () => undefined): Promise<void> {
+    if (plan.hosts === undefined) return;
+    const path = (host: string) => `${CONFIG_ROOT}.hosts.${host}`;
+    const infos = new Map<string, { readonly nodeId: string; readonly state: string; readonly manager: boolean }>();
+    const engines = labEngines(plan, tlsOf);
+    const problems: string[] = [];
+    await Promise.all(engines.map(async ({ host, docker }) => {
+        const address = plan.hosts!.find((h) => h.name === host)!.address ?? "the local engine";
+        try {
+            const info = await withTimeout(docker.info() as Promise<{ Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean } }>,
+                HOST_ANSWER_SECONDS, `no answer within ${HOST_ANSWER_SECONDS} s`);
+            infos.set(host, { nodeId: info.Swarm?.NodeID ?? "", state: info.Swarm?.LocalNodeState ?? "inactive", manager: info.Swarm?.ControlAvailable === true });
+        } catch (e) {
+            problems.push(`${path(host)} (${address}): the Docker engine does not answer: ${(e as Error).message}`);
+        }
+    }));
+    const spanned = [...new Set(plan.segments.filter((s) => s.driver === "overlay").flatMap((s) =>
+        plan.nodes.filter((n) => n.interfaces.some((i) => i.segment === s.key)).map((n) => n.host!)))].sort();
+    const manager = plan.hosts.find((h) => h.manager)?.name;
+    if (problems.length === 0 && spanned.length > 0 && manager !== undefined) {
+        const m = infos.get(manager)!;
+        if (!m.manager) {
+            problems.push(`${path(manager)}: is marked manager, but its engine is no swarm manager (swarm ${m.state}): run \`docker swarm init\` there`);
+        } else {
+            const docker = engines.find((e) => e.host === manager)!.docker;
+            const members = new Set(((await docker.listNodes()) as { ID: string }[]).map((n) => n.ID));
+            for (const host of spanned) {
+                if (!members.has(infos.get(host)!.nodeId)) {
+                    problems.push(`${path(host)}: runs nodes of a segment across hosts, but is no node of ${manager}'s swarm (swarm ${infos.get(host)!.state}): run \`docker swarm join\` there with ${manager}'s token`);
+                }
+            }
+        }
+    }
+    if (problems.length > 0) throw new Error(`the lab's Docker hosts are not ready:\n  ${problems.join("\n  ")}`);
+}
+
+function withTimeout<T>(promise: Promise<T>, seconds: number, message: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+        promise,
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), seconds * 1000); }),
+    ]).finally(() => clearTimeout(timer));
 }

@@ -13,7 +13,7 @@ import { nodeRows } from "../plan/summary";
 import { LabStack, changed, manifestPath } from "../automation/lab";
 import { labProgress } from "../automation/progress";
 import type { OpMap } from "@pulumi/pulumi/automation";
-import Docker from "dockerode";
+import { labDocker } from "../host/engines";
 import { FAULTS, Fault, applyFault } from "../host/faults";
 import { loadManifest } from "../verify/load";
 
@@ -76,7 +76,7 @@ async function down(source: LabSource): Promise<void> {
 async function fault(source: LabSource, node: string, kind: string): Promise<void> {
     if (!(FAULTS as readonly string[]).includes(kind)) throw new UsageError(`fault: "${kind}" is not one of ${FAULTS.join(", ")}`);
     const { plan } = await loadManifest({ stack: deployedStack(source) });
-    console.log(await applyFault(new Docker(), plan, node, kind as Fault));
+    console.log(await applyFault(labDocker(plan), plan, node, kind as Fault));
 }
 
 async function main(): Promise<number> {

@@ -1,7 +1,7 @@
 // npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT] [--until-pass SECONDS]
 import * as fs from "fs";
 import * as path from "path";
-import Docker from "dockerode";
+import { labDocker } from "../host/engines";
 import { parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
 import { deployedStack, resolveLab } from "../cli/lab-name";
 import { formatTable, loadManifest, nodeLogs, summary, verifyLab, CheckResult } from ".";
@@ -56,7 +56,7 @@ async function main(): Promise<number> {
         return 0;
     }
     const { plan } = await loadManifest({ file: args.manifest, stack: args.stack && deployedStack(args.stack) });
-    const docker = new Docker();
+    const docker = labDocker(plan);
     const once = async () => {
         const progress = progressReporter(process.stderr);
         return verifyLab(plan, {

@@ -1,4 +1,4 @@
-import Docker from "dockerode";
+import { labDocker } from "../host/engines";
 import type { LabPlan } from "../plan/types";
 import { deriveChecks, CheckSpec } from "./derive";
 import { runChecks, nodeLogs, CheckResult, RunOptions } from "./run";
@@ -11,7 +11,7 @@ export { loadManifest } from "./load";
 
 /** Every derived and configured check against a deployed lab, once its nodes are ready (at once, if they are). */
 export async function verifyLab(plan: LabPlan, options: Partial<RunOptions> & { readonly only?: string } = {}): Promise<CheckResult[]> {
-    const docker = options.docker ?? new Docker();
+    const docker = options.docker ?? labDocker(plan);
     await waitUntilReady(plan, { docker });
     const specs = deriveChecks(plan).filter((s) => !options.only || s.id.includes(options.only));
     return runChecks(plan, specs, { ...options, docker });

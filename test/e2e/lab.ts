@@ -56,7 +56,7 @@ export async function destroy(lab: DeployedLab | LabStack): Promise<string[]> {
 }
 
 export async function verify(deployed: DeployedLab): Promise<CheckResult[]> {
-    const results = await verifyLab(deployed.plan, { docker: new Docker() });
+    const results = await verifyLab(deployed.plan);
     if (process.env.VNETLAB_DEBUG || results.some((r) => !r.pass)) console.log(formatTable(results));
     return results;
 }

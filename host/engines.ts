@@ -1,0 +1,79 @@
+// The Docker engines of a lab: the local one, or one per host of a lab that
+// names several (`hosts`). Every command that reaches into a running lab
+// (verify, lab up's readiness, faults, bench) asks here which engine runs a
+// node, so that a container is found wherever it runs.
+import Docker from "dockerode";
+import type { DockerHostPlan, LabPlan } from "../plan/types";
+
+/** How dockerode reaches one engine: plain data, so that a dynamic provider can take it as an input. */
+export interface EngineConnection {
+    readonly socketPath?: string;
+    readonly host?: string;
+    readonly port?: number;
+    readonly protocol?: "http" | "https" | "ssh";
+    readonly username?: string;
+}
+
+/** TLS material of a tcp:// engine: PEM text. */
+export interface EngineTls {
+    readonly ca: string;
+    readonly cert: string;
+    readonly key: string;
+}
+
+/** An address as the config spells it (model/schema.ts); none is the local engine (DOCKER_HOST or the default socket). */
+export function connectionOf(address: string | undefined, tls = false): EngineConnection {
+    if (address === undefined) return {};
+    const url = new URL(address);
+    switch (url.protocol) {
+        case "unix:":
+            return { socketPath: url.pathname };
+        case "tcp:":
+            return { host: url.hostname, port: Number(url.port), protocol: tls ? "https" : "http" };
+        case "ssh:":
+            return {
+                host: url.hostname, port: url.port === "" ? 22 : Number(url.port), protocol: "ssh",
+                ...(url.username !== "" ? { username: decodeURIComponent(url.username) } : {}),
+            };
+        default:
+            throw new Error(`${address}: not a Docker address (unix://, tcp:// or ssh://)`);
+    }
+}
+
+/** A client of one engine. Local: as `new Docker()` always was. */
+export function engineOf(connection: EngineConnection, tls?: EngineTls): Docker {
+    if (Object.keys(connection).length === 0) return new Docker();
+    return new Docker({ ...connection, ...(tls ?? {}) });
+}
+
+/** Where to find TLS material for a host, when a command has it (the stack's secrets). */
+export type TlsOf = (host: DockerHostPlan) => EngineTls | undefined;
+
+/**
+ * A Docker client for a whole lab: container calls go to the engine that
+ * runs the container (by the plan's placement); everything else to the local
+ * engine. A lab on one host gets a plain client, as before.
+ */
+export function labDocker(plan: Pick<LabPlan, "hosts" | "nodes">, tlsOf: TlsOf = () => undefined): Docker {
+    if (plan.hosts === undefined) return new Docker();
+    const clients = new Map(plan.hosts.map((h) => [h.name, engineOf(connectionOf(h.address, h.tls), tlsOf(h))]));
+    const byContainer = new Map(plan.nodes.flatMap((n) => (n.host !== undefined ? [[n.containerName, clients.get(n.host)!] as const] : [])));
+    return new LabDocker(byContainer);
+}
+
+/** Every engine of a lab, by host name ("local" for a lab on one host): what a teardown sweeps. */
+export function labEngines(plan: Pick<LabPlan, "hosts">, tlsOf: TlsOf = () => undefined): { readonly host: string; readonly docker: Docker }[] {
+    if (plan.hosts === undefined) return [{ host: "local", docker: new Docker() }];
+    return plan.hosts.map((h) => ({ host: h.name, docker: engineOf(connectionOf(h.address, h.tls), tlsOf(h)) }));
+}
+
+class LabDocker extends Docker {
+    constructor(private readonly byContainer: ReadonlyMap<string, Docker>) {
+        super();
+    }
+
+    override getContainer(id: string): Docker.Container {
+        const engine = this.byContainer.get(id);
+        return engine ? engine.getContainer(id) : super.getContainer(id);
+    }
+}
