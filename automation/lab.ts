@@ -21,7 +21,7 @@ import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
 import { LabManifest, readManifest } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
-import { checkDataplane } from "../host/preflight";
+import { checkDataplane, checkHosts } from "../host/preflight";
 import { labDocker, labEngines } from "../host/engines";
 import { SETUP_HINT, findToolchain } from "./toolchain";
 import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
@@ -133,6 +133,10 @@ export class LabStack {
         // there is a stack, or a stack file, for it. The program asks too,
         // for `pulumi` run by hand.
         await checkDataplane(plan);
+        // So are hosts that do not answer or are not in the swarm, at once: from inside the
+        // program the same refusal takes a preview's start-up. TLS hosts' material is in the
+        // stack's secrets, which only the program reads.
+        if (!plan.hosts?.some((h) => h.tls)) await checkHosts(plan);
         if (options.lab !== undefined) writeStackLab(name, options.lab);
 
         const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env))

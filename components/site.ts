@@ -46,7 +46,14 @@ export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: 
         ipamConfigs: [segment.docker.ipv4, ...(segment.docker.ipv6 ? [segment.docker.ipv6] : [])]
             .map((d) => ({ subnet: d.subnet, gateway: d.gateway, ...(d.ipRange ? { ipRange: d.ipRange } : {}) })),
         labels: labLabels(lab, { "vnetlab.segment": segment.key }),
-    }, { ...opts, ...(provider ? { provider } : {}), deleteBeforeReplace: true });
+    }, {
+        ...opts,
+        ...(provider ? { provider } : {}),
+        // The swarm adds the VXLAN id it chose to an overlay's options, which the provider reads
+        // back: the network would differ from its inputs on every preview, and be replaced.
+        ...(segment.driver === "overlay" ? { ignoreChanges: ["options"] } : {}),
+        deleteBeforeReplace: true,
+    });
 }
 
 /** A site: its LAN and ISP link, its gateway and its hosts. */

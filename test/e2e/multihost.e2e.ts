@@ -1,0 +1,117 @@
+// A lab across three Docker hosts: the simulated swarm of scripts/sim-swarm.sh
+// (three more engines on this machine, each in its own network namespace,
+// joined by an underlay bridge: one manager, two workers), and the shipped
+// Pulumi.multi-host.yaml spread over it. Through the real Pulumi engine, one
+// provider per host: every node where it was placed, segments across hosts as
+// overlay networks of the swarm, the full verify (services through tunnels,
+// SAs, only ESP on the wire at the router, every must-not-reach probe),
+// preview clean after up, and nothing left on any host afterwards, the swarm
+// dissolved.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import { expect } from "chai";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { stackLab } from "../support/recording-mocks";
+import { formatTable, CheckResult } from "../../verify";
+import { labEngines } from "../../host/engines";
+import { stackFile } from "../../model/stack-file";
+import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
+
+const SIM_SWARM = "scripts/sim-swarm.sh";
+const sim = (command: "up" | "down") => execFileSync("bash", [SIM_SWARM, command], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+describe("a lab over three Docker hosts joined by a swarm (simulated on this machine)", function () {
+    this.timeout(15 * 60 * 1000);
+    let deployed: DeployedLab | undefined;
+    let results: CheckResult[] = [];
+    let previewed: string[] = [];
+
+    before(async () => {
+        sim("up");
+        const lab = await openLab("multi-host", stackLab("multi-host"));
+        const events: EngineEvent[] = [];
+        await lab.preview({ onEvent: (e) => events.push(e) });
+        previewed = events.flatMap((e) => {
+            const m = e.resourcePreEvent?.metadata;
+            return m ? [`${m.op} ${m.type} ${m.urn.slice(m.urn.lastIndexOf("::") + 2)}`] : [];
+        });
+        deployed = await deploy("multi-host", { lab: stackLab("multi-host") });
+        results = await verify(deployed);
+    });
+
+    after(async () => {
+        try {
+            if (deployed) await destroy(deployed).catch(() => undefined);
+        } finally {
+            sim("down");
+        }
+    });
+
+    it("previews one Docker provider per host and a copy of the node image on each", () => {
+        const created = (type: string) => previewed.filter((s) => s.startsWith(`create ${type} `)).map((s) => s.split(" ")[2]).sort();
+        // And the default provider, on the local engine, that builds the image the copies come from.
+        expect(created("pulumi:providers:docker"), previewed.join("\n")).to.deep.equal(["default_5_2_0", "host-h1", "host-h2", "host-h3"]);
+        expect(created("pulumi-nodejs:dynamic/vnetlab:NodeImageCopy")).to.deep.equal(["vnetlab-multi-host-node-image-h1", "vnetlab-multi-host-node-image-h2", "vnetlab-multi-host-node-image-h3"]);
+    });
+
+    it("runs each node on its host, and only there: sites a and b where placed, the router and site c spread to h1", async () => {
+        const plan = deployed!.plan;
+        const placed = Object.fromEntries(plan.nodes.map((n) => [n.name, n.host]));
+        expect(placed).to.deep.equal({
+            "router": "h1", "gateway-c": "h1", "client-c": "h1",
+            "gateway-a": "h2", "server-a": "h2",
+            "gateway-b": "h3", "client-b": "h3",
+        });
+        for (const { host, docker } of labEngines(plan)) {
+            const running = (await docker.listContainers({ filters: { label: [`vnetlab.lab=${plan.name}`] } })).map((c) => c.Names[0].slice(1)).sort();
+            expect(running, `containers on ${host}`).to.deep.equal(plan.nodes.filter((n) => n.host === host).map((n) => n.containerName).sort());
+        }
+    });
+
+    it("joins the hosts by overlay networks of the swarm where a segment spans them; the rest stay networks of their host", async () => {
+        const plan = deployed!.plan;
+        const manager = labEngines(plan).find((e) => e.host === "h1")!.docker;
+        for (const segment of plan.segments) {
+            const network = await manager.getNetwork(segment.networkName).inspect().catch(() => undefined) as { Driver: string; Scope: string; Attachable: boolean } | undefined;
+            if (segment.key === "isp-a" || segment.key === "isp-b") {
+                expect(network, segment.key).to.include({ Driver: "overlay", Scope: "swarm", Attachable: true });
+            } else {
+                const on = labEngines(plan).find((e) => e.host === segment.host)!.docker;
+                expect(await on.getNetwork(segment.networkName).inspect(), segment.key).to.include({ Driver: "bridge", Scope: "local" });
+            }
+        }
+    });
+
+    it("passes every check: services through the tunnels, every SA, only ESP on the wire at the router, every must-not-reach", () => {
+        expect(results.filter((r) => !r.pass), formatTable(results, 160)).to.deep.equal([]);
+        const kinds = new Set(results.map((r) => r.kind));
+        for (const kind of ["service", "sa", "wire", "probe"] as const) expect([...kinds], formatTable(results, 160)).to.include(kind);
+        // Across hosts: client-b (h3) and client-c (h1) reach server-a (h2), each over IPv4 and IPv6.
+        expect(results.filter((r) => r.kind === "service" && r.pass)).to.have.length(4);
+    });
+
+    it("previews no changes right after up", async () => {
+        await deployed!.stack.preview({ expectNoChanges: true });
+    });
+
+    it("refuses, before there is a stack, a lab with a host whose engine does not answer", async () => {
+        const raw = stackLab("multi-host") as { hosts: Record<string, { address: string }> };
+        raw.hosts.h3 = { address: "unix:///run/vnetlab-swarm/no-such-host.sock" };
+        const error = await openLab("multi-host-down", raw, "vnetlab-mh-down").then(() => undefined, (e: Error) => e);
+        expect(error?.message).to.match(/vnetlab:lab\.hosts\.h3 \(unix:\/\/\/run\/vnetlab-swarm\/no-such-host\.sock\): the Docker engine does not answer/);
+        expect(fs.existsSync(stackFile("e2e-multi-host-down")), "a stack file").to.equal(false);
+        for (const { host, docker } of labEngines(deployed!.plan)) {
+            expect(await docker.listNetworks({ filters: { label: ["vnetlab.lab=vnetlab-mh-down"] } }), `networks on ${host}`).to.deep.equal([]);
+        }
+    });
+
+    it("destroys everything on every host, and the swarm is dissolved with its engines", async () => {
+        const plan = deployed!.plan;
+        expect(await destroy(deployed!)).to.deep.equal([]);
+        deployed = undefined;
+        sim("down");
+        for (const host of plan.hosts!) expect(fs.existsSync(`/run/netns/vnl-${host.name}`), `namespace of ${host.name}`).to.equal(false);
+        expect(fs.existsSync("/run/vnetlab-swarm"), "the engines' sockets and pid files").to.equal(false);
+        expect(fs.existsSync("/var/lib/vnetlab-swarm"), "the engines' data").to.equal(false);
+    });
+});
