@@ -14,6 +14,8 @@ export interface Registered {
     readonly type: string;
     readonly name: string;
     readonly inputs: Record<string, unknown>;
+    /** The explicit provider's reference ("<urn>::<id>"), when it has one. */
+    readonly provider?: string;
 }
 
 /**
@@ -27,7 +29,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
         // Component resources reach the mocks too; only custom ones become Docker objects.
-        if (args.custom !== false) this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        if (args.custom !== false) {
+            this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.provider ? { provider: args.provider } : {}) });
+        }
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") {
             // What the provider reads back: the built image's full id, a function of what was built.
