@@ -6,7 +6,9 @@
 // --stacks takes any lab name (cli/lab-name.ts); --hub N is hub-and-spoke-<N>;
 // --dry-run plans each lab and prints its size, and runs nothing.
 // --recovery also times how the lab heals after each fault on its responder
-// gateway: a restart, and a stop longer than DPD takes to give up, then a start.
+// gateway: a restart, a stop longer than DPD takes to give up, then a start,
+// and its outside link cut for a few seconds (docker network disconnect, then
+// connect).
 // Prints a table, writes <out>/bench.json and <out>/bench.svg (time against
 // branches for the hub-and-spoke labs). Figures are wall-clock on a shared
 // machine: compare the rows of one run.
@@ -29,12 +31,12 @@ import { LabSource, knownStacks, labOrigin, resolveLab } from "../cli/lab-name";
 import { LabConfigError } from "../model/errors";
 import { measureFloor } from "./bench/floor";
 import { plotSvg, PlotPoint } from "./bench/plot";
-import { applyFault, faultTargets } from "../host/faults";
+import { applyFault, faultTargets, nodeOf } from "../host/faults";
 import { OUTLAST_DPD_SECONDS as STOPPED_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../verify/until";
 
 interface Recovery {
     readonly node: string;
-    /** Fault kind -> seconds from the fault (for a stop: from the start) to the first verify run that passed; null: not healed. */
+    /** Fault kind -> seconds from the fault (for a stop: from the start; for a cut: from the connect) to the first verify run that passed; null: not healed. */
     readonly seconds: Readonly<Record<string, number | null>>;
 }
 
@@ -83,6 +85,9 @@ async function memoryMiB(docker: Docker, containers: readonly string[]): Promise
 
 const since = (t0: number) => (Date.now() - t0) / 1000;
 
+/** How long the bench keeps a gateway's outside link cut: less than a DPD delay, as a pulled and replugged cable. */
+const LINK_CUT_SECONDS = 5;
+
 /** How long the lab takes to pass verify again after each fault on its responder gateway (else its first gateway). */
 async function recovery(docker: Docker, plan: LabPlan): Promise<Recovery> {
     const targets = faultTargets(plan);
@@ -101,6 +106,17 @@ async function recovery(docker: Docker, plan: LabPlan): Promise<Recovery> {
     await applyFault(docker, plan, node, "start");
     seconds[`stop ${STOPPED_SECONDS} s, start`] = await heal();
     process.stderr.write(` ${seconds[`stop ${STOPPED_SECONDS} s, start`]?.toFixed(1) ?? "not healed"};`);
+    const gateway = nodeOf(plan, node);
+    const outside = gateway.interfaces.find((i) => i.name === gateway.gateway?.wan)?.segment;
+    if (outside !== undefined) {
+        const cut = `disconnect ${outside} ${LINK_CUT_SECONDS} s, connect`;
+        process.stderr.write(` ${cut} ...`);
+        await applyFault(docker, plan, node, { kind: "disconnect", segment: outside });
+        await new Promise((resolve) => setTimeout(resolve, LINK_CUT_SECONDS * 1000));
+        await applyFault(docker, plan, node, { kind: "connect", segment: outside });
+        seconds[cut] = await heal();
+        process.stderr.write(` ${seconds[cut]?.toFixed(1) ?? "not healed"};`);
+    }
     return { node, seconds };
 }
 

@@ -2,7 +2,8 @@
 //   npm run lab -- preview <stack> [--diff]   what `up` would do
 //   npm run lab -- up <stack>                 deploy or update, wait until every node is ready
 //   npm run lab -- down <stack>               destroy: containers, networks, veth parents
-//   npm run lab -- fault <stack> <node> restart|stop|start   pull a plug, to watch the lab heal
+//   npm run lab -- fault <stack> <node> restart|stop|start|disconnect <segment>|connect <segment>
+//                                             pull a plug, to watch the lab heal
 // <stack> is any lab name the commands take (cli/lab-name.ts): a stack of the
 // project (Pulumi.<stack>.yaml) or a generated hub-and-spoke-<N>.
 import * as fs from "fs";
@@ -14,7 +15,7 @@ import { LabStack, changed, manifestPath } from "../automation/lab";
 import { labProgress } from "../automation/progress";
 import type { OpMap } from "@pulumi/pulumi/automation";
 import { labDocker } from "../host/engines";
-import { FAULTS, Fault, applyFault } from "../host/faults";
+import { FAULTS, applyFault, parseFault } from "../host/faults";
 import { loadManifest } from "../verify/load";
 
 const USAGE = "usage: npm run lab -- preview|up|down <stack> [--diff]   (a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)\n" +
@@ -73,10 +74,15 @@ async function down(source: LabSource): Promise<void> {
 }
 
 /** One fault on one node of a deployed lab, through the Docker API; `npm run verify -- --until-pass` then times the healing. */
-async function fault(source: LabSource, node: string, kind: string): Promise<void> {
-    if (!(FAULTS as readonly string[]).includes(kind)) throw new UsageError(`fault: "${kind}" is not one of ${FAULTS.join(", ")}`);
+async function fault(source: LabSource, node: string, words: readonly string[]): Promise<void> {
+    let kind;
+    try {
+        kind = parseFault(words);
+    } catch (e) {
+        throw new UsageError((e as Error).message);
+    }
     const { plan } = await loadManifest({ stack: deployedStack(source) });
-    console.log(await applyFault(labDocker(plan), plan, node, kind as Fault));
+    console.log(await applyFault(labDocker(plan), plan, node, kind));
 }
 
 async function main(): Promise<number> {
@@ -90,8 +96,8 @@ async function main(): Promise<number> {
     }
     const [command, stack, ...extra] = positionals;
     if (command === "fault") {
-        if (!stack || extra.length !== 2) throw new UsageError(USAGE);
-        await fault(resolveLab(stack, "<stack>"), extra[0]!, extra[1]!);
+        if (!stack || extra.length < 2 || extra.length > 3) throw new UsageError(USAGE);
+        await fault(resolveLab(stack, "<stack>"), extra[0]!, extra.slice(1));
         return 0;
     }
     if (!stack || extra.length > 0) throw new UsageError(USAGE);

@@ -16,12 +16,14 @@ import type { LabStack } from "../../automation/lab";
 import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
 import { runVerifyCli } from "./cli";
 import { labLeftovers } from "../../host/leftovers";
-import { applyFault, faultTargets } from "../../host/faults";
+import { applyFault, faultTargets, nodeOf } from "../../host/faults";
 import { verifyLab } from "../../verify";
 import { OUTLAST_DPD_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../../verify/until";
 
 /** Stacks whose responder (and NAT router) is also stopped for longer than DPD takes to give up on it. */
 const STOPPED_LONGER = new Set(["roadwarriors", "nat", "site-to-site"]);
+/** Stacks whose initiator gateway has its outside link cut (docker network disconnect, then connect): two, to keep CI short. */
+const LINK_CUT = new Set(["site-to-site", "nat"]);
 
 const failures = (results: readonly CheckResult[], kind?: CheckResult["kind"]) =>
     results.filter((r) => (!kind || r.kind === kind) && !r.pass).map((r) => `${r.id}: expected ${r.expected}, observed ${r.observed}`);
@@ -203,6 +205,25 @@ for (const stack of STACKS) {
                     const seconds = await heals(node, () => applyFault(docker, deployed.plan, node, "start"));
                     console.log(`      ${node} down ${down.toFixed(0)} s: healed ${seconds.toFixed(1)} s after its start`);
                 }
+            });
+        }
+
+        if (LINK_CUT.has(stack)) {
+            it(`heals within ${RECOVERY_BOUND_SECONDS} s of the initiator gateway's outside link coming back (docker network disconnect, then connect)`, async () => {
+                const gateway = nodeOf(deployed.plan, faultTargets(deployed.plan).find((t) => t.role === "gateway (initiator)")!.node);
+                const outside = gateway.interfaces.find((i) => i.name === gateway.gateway!.wan)!;
+                const cut = { kind: "disconnect", segment: outside.segment } as const;
+                expect(await applyFault(docker, deployed.plan, gateway.name, cut)).to.match(new RegExp(`: disconnected from ${outside.segment} \\(`));
+                // The cut is real: the link is gone from the node, and what crossed it fails (this run is the few seconds the link stays cut).
+                const links = await execIn(docker, gateway.containerName, ["ip", "-o", "link", "show"], 10);
+                expect(links.stdout).to.not.match(new RegExp(`^\\d+: ${outside.name}[@:]`, "m"));
+                const during = await verifyLab(deployed.plan, { docker, timeoutSeconds: 5 });
+                expect(failures(during), "checks that fail while the link is cut").to.not.be.empty;
+                const seconds = await heals(gateway.name, () => applyFault(docker, deployed.plan, gateway.name, { kind: "connect", segment: outside.segment }));
+                // Back under its lab name, with Docker's name for it kept to find it by at the next cut.
+                const back = await execIn(docker, gateway.containerName, ["ip", "-o", "link", "show", "dev", outside.name], 10);
+                expect(back.stdout).to.match(/ altname eth\d+/);
+                console.log(`      ${gateway.name}'s ${outside.name} link (${outside.segment}) cut (${failures(during).length} checks failed meanwhile): healed ${seconds.toFixed(1)} s after its connect`);
             });
         }
 

@@ -64,22 +64,32 @@ describe("the image's start program", () => {
             for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
         });
 
-        /** ip with a little state: the IPv4 addresses by interface name, and renames applied to them. */
+        /**
+         * ip with a little state: the IPv4 addresses by interface name, the links
+         * (`ip -o link show` lines, where a test gives them), renames applied to
+         * both, and deletions. Its monitor prints a line for each line a test
+         * appends to $FAKE/events.
+         */
         const FAKE_IP = String.raw`#!/bin/bash
 printf 'ip %s\n' "$*" >>"$FAKE/calls"
 case "$*" in
+    "-o monitor link address") touch "$FAKE/events"; exec tail -n +1 -f "$FAKE/events" ;;
+    "-o link show") cat "$FAKE/links" 2>/dev/null || true ;;
+    "-o link show dev "*) grep -E "^[0-9]+: $5[@:]" "$FAKE/links" 2>/dev/null; exit ;;
+    "link del dev "*) sed -i -E "/^[0-9]+: $4[@:]/d" "$FAKE/links"; sed -i -E "/^[0-9]+: $4[@ ]/d" "$FAKE/ipv4" ;;
     "-o -4 addr show") cat "$FAKE/ipv4" ;;
     "-4 route show default") cat "$FAKE/default4" 2>/dev/null || true ;;
     "-6 route show default" | "-6 -o addr show scope global tentative") ;;
     # A kernel without ESP (this project's machines), unless FAKE_ESP=yes.
     "xfrm state add"*) [ "$FAKE_ESP" = yes ] && exit 0; echo "RTNETLINK answers: Protocol not supported" >&2; exit 1 ;;
-    "link show dev "*) exit 1 ;;
+    "link show dev "*) grep -qE "^[0-9]+: $4[@:]" "$FAKE/links" 2>/dev/null; exit ;;
     "-6 -o addr show scope link tentative") cat "$FAKE/tentative" 2>/dev/null || true ;;
     # A kernel before Linux 6.2 (FAKE_KERNEL=before-6.2) renames only a link that is down.
     "link set dev "*" down") echo "$4" >>"$FAKE/down" ;;
     "link set dev "*" name "*)
         if [ "$FAKE_KERNEL" = before-6.2 ] && ! grep -qx "$4" "$FAKE/down" 2>/dev/null; then echo "RTNETLINK answers: Device or resource busy" >&2; exit 2; fi
-        sed -i -E "s/^([0-9]+: )$4(@[^ ]*)? /\1$6 /" "$FAKE/ipv4" ;;
+        sed -i -E "s/^([0-9]+: )$4(@[^ ]*)? /\1$6 /" "$FAKE/ipv4"
+        sed -i -E "s/^([0-9]+: )$4(@[^ :]*)?: /\1$6\2: /" "$FAKE/links" 2>/dev/null || true ;;
 esac
 case " $* " in *" $FAKE_FAIL "*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;; esac
 exit 0
@@ -95,7 +105,9 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 signal.pause()
 `;
 
-        interface Started { readonly calls: () => string[]; readonly out: () => string; readonly child: ChildProcess; readonly dir: string; readonly done: Promise<number | null> }
+        /** The link watcher's ip, which starts in the background just before ready: not in a fixed place among the calls. */
+        const MONITOR = "ip -o monitor link address";
+        interface Started { readonly calls: () => string[]; readonly monitored: () => boolean; readonly out: () => string; readonly child: ChildProcess; readonly dir: string; readonly done: Promise<number | null> }
 
         /** Renders the node's config with its paths moved into a scratch directory and starts the program on it. */
         function start(plan: LabPlan, name: string, options: {
@@ -141,7 +153,7 @@ esac
             child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
             child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
             const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-            return { calls: () => fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n"), out: () => out, child, dir, done };
+            return { calls: () => fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n").filter((c) => c !== MONITOR), monitored: () => fs.readFileSync(path.join(dir, "calls"), "utf8").includes(MONITOR), out: () => out, child, dir, done };
         }
         /**
          * What `docker stop` does through tini -g: SIGTERM to the node's whole
@@ -157,14 +169,30 @@ esac
             process.kill(-started.child.pid!, "SIGTERM");
             const how = await ended;
             for (let i = 0; i < 100; i++) {
-                try {
-                    process.kill(-started.child.pid!, 0);
-                } catch {
-                    return how;
-                }
+                if (liveInGroup(started.child.pid!).length === 0) return how;
                 await new Promise((r) => setTimeout(r, 20));
             }
-            throw new Error("processes of the node's group outlived SIGTERM");
+            throw new Error(`processes of the node's group outlived SIGTERM: ${liveInGroup(started.child.pid!).join("; ")}`);
+        }
+        /**
+         * The processes of a group that still run. Zombies do not count: they
+         * have ended, and wait for whoever adopted them to reap them (in a
+         * container tini does at once; on this host the init of the machine,
+         * which takes its time, adopts what outlived the node's first process).
+         */
+        function liveInGroup(pgid: number): string[] {
+            const live: string[] = [];
+            for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+                let stat: string;
+                try {
+                    stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+                } catch {
+                    continue; // gone meanwhile
+                }
+                const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+                if (Number(group) === pgid && state !== "Z") live.push(`${pid} ${stat.slice(stat.indexOf("("), stat.lastIndexOf(")") + 1)} ${state}`);
+            }
+            return live;
         }
         async function until(started: Started, pattern: RegExp, ms = 10000): Promise<void> {
             const deadline = Date.now() + ms;
@@ -190,7 +218,10 @@ esac
                 "ip -o -4 addr show",
                 // Renamed while up, one message each (Linux 6.2 and later): never down and up again.
                 "ip link set dev eth1 name lan",
+                // Docker's names stay as altnames, by which its disconnect finds the links.
+                "ip link property add dev lan altname eth1",
                 "ip link set dev eth0 name isp",
+                "ip link property add dev isp altname eth0",
                 "ip -6 -o addr show scope link tentative",
                 `ip -4 addr del ${lan.docker.ipv4}/24 dev lan`,
                 "ip -4 addr replace 10.1.0.1/16 dev lan",
@@ -216,6 +247,61 @@ esac
             expect(fs.existsSync(path.join(run.dir, "run/ready"))).to.equal(true);
             expect(fs.readFileSync(path.join(run.dir, "run/log"), "utf8")).to.equal(log.split("\n").filter((l) => / vnetlab\[/.test(l)).join("\n") + "\n");
             // Up, the program has handed over to a small watcher of charon; SIGTERM ends both (tini -e 143 makes it exit 0).
+            expect(await stop(run)).to.equal("SIGTERM");
+        });
+
+        /** A link as `ip -o link show` prints it, up or down, with its altnames. */
+        const linkLine = (index: number, dev: string, up: boolean, altnames: readonly string[] = []) =>
+            `${index}: ${dev}@if${index + 10}: <BROADCAST,MULTICAST${up ? ",UP,LOWER_UP" : ""}> mtu 1500 qdisc noqueue state ${up ? "UP" : "DOWN"} group default \\    link/ether 02:42:ac:1a:1a:1a brd ff:ff:ff:ff:ff:ff link-netnsid 0${altnames.map((a) => `\\    altname ${a}`).join("")}\n`;
+
+        it("follows Docker's disconnect and connect of a link once up: deletes what Docker could not move out, names, addresses and routes what it brought back", async function () {
+            this.timeout(30000);
+            const plan = planOf("site-to-site");
+            const gw = nodeOf(plan, "gateway-a");
+            const isp = gw.interfaces.find((i) => i.name === "isp")!;
+            const lan = gw.interfaces.find((i) => i.name === "lan")!;
+            const run = start(plan, "gateway-a", { ipv4: addrLine(2, "eth0", `${isp.docker.ipv4}/24`) + addrLine(3, "eth1", `${lan.docker.ipv4}/16`) });
+            fs.writeFileSync(path.join(run.dir, "links"), linkLine(2, "eth0", true) + linkLine(3, "eth1", true));
+            await until(run, /\] ready\n/);
+            for (let i = 0; i < 250 && !run.monitored(); i++) await new Promise((r) => setTimeout(r, 20));
+            expect(run.monitored(), "the link watcher's ip monitor runs").to.equal(true);
+            expect(run.out()).to.include("vnetlab[gateway-a] watching links: Docker's disconnect and connect are followed (vnetlab-start --relink)\n");
+            const file = (name: string) => path.join(run.dir, name);
+            const event = () => fs.appendFileSync(file("events"), "event\n");
+            const before = run.calls().length;
+
+            // docker network disconnect: Docker found isp by its altname, took it down and renamed it, and could not move it out.
+            fs.writeFileSync(file("links"), linkLine(3, "lan", true, ["eth1"]) + linkLine(2, "veth1234", false, ["eth0"]));
+            fs.writeFileSync(file("ipv4"), addrLine(3, "lan", `${lan.addresses.ipv4!.address}/16`) + addrLine(2, "veth1234", `${isp.docker.ipv4}/24`));
+            event();
+            await until(run, /link veth1234: Docker took it off its network but could not move it out of the node; deleting it\n/);
+            await until(run, /\+ ip link del dev veth1234\n/);
+            for (let i = 0; i < 250 && fs.readFileSync(file("links"), "utf8").includes("veth1234"); i++) await new Promise((r) => setTimeout(r, 20));
+            expect(fs.readFileSync(file("links"), "utf8")).to.not.include("veth1234");
+
+            // docker network connect: a new eth2 with Docker's address, down at first, then up.
+            fs.appendFileSync(file("links"), linkLine(4, "eth2", false));
+            fs.appendFileSync(file("ipv4"), addrLine(4, "eth2", `${isp.docker.ipv4}/24`));
+            event();
+            await until(run, /link eth2 holds Docker's [\d.]+ for isp, not up yet\n/);
+            fs.writeFileSync(file("links"), linkLine(3, "lan", true, ["eth1"]) + linkLine(4, "eth2", true));
+            event();
+            await until(run, /link isp: named, addressed and routed again\n/);
+            expect(run.out()).to.include("vnetlab[gateway-a] link isp is back: Docker connected it as eth2\n");
+            const relinked = run.calls().slice(before).filter((c) => /^ip (link (set|property|del)|-[46] (addr|route) (replace|del))/.test(c));
+            expect(relinked).to.deep.equal([
+                "ip link del dev veth1234",
+                "ip link set dev eth2 name isp",
+                "ip link property add dev isp altname eth2",
+                `ip -4 addr replace ${isp.addresses.ipv4!.address}/24 dev isp`,
+                `ip -4 route replace default via ${gw.routes.find((r) => r.destination === "default")!.via} dev isp`,
+            ]);
+            // A change that is none of Docker's: nothing done, and no failure.
+            const settled = run.calls().length;
+            event();
+            await new Promise((r) => setTimeout(r, 1500));
+            expect(run.calls().slice(settled).filter((c) => !/^ip (-o|-4 -o|-o -4) /.test(c) && !c.startsWith("ip -o")), run.calls().slice(settled).join("\n")).to.deep.equal([]);
+            expect(run.out()).to.not.match(/FAILED|link watcher:/);
             expect(await stop(run)).to.equal("SIGTERM");
         });
 
@@ -400,7 +486,7 @@ esac
             const calls = run.calls();
             // Renamed while up; the link-local address Docker's start left tentative is made usable at once, without DAD.
             expect(calls.slice(calls.indexOf("ip -o -4 addr show") + 1, calls.indexOf("ip -4 addr flush dev lan"))).to.deep.equal([
-                "ip link set dev eth0 name lan", "ip -6 -o addr show scope link tentative",
+                "ip link set dev eth0 name lan", "ip link property add dev lan altname eth0", "ip -6 -o addr show scope link tentative",
                 "ip -6 addr del fe80::42:c6ff:fe12:103/64 dev lan", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
             ]);
             expect(calls.slice(calls.indexOf("ip -4 addr flush dev lan"))).to.deep.equal([
@@ -427,7 +513,7 @@ esac
             const calls = run.calls();
             expect(calls.slice(calls.indexOf("ip -o -4 addr show") + 1, calls.indexOf("ip -4 addr flush dev lan"))).to.deep.equal([
                 "ip link set dev eth0 name lan",
-                "ip link set dev eth0 down", "ip link set dev eth0 name lan", "ip link set dev lan up",
+                "ip link set dev eth0 down", "ip link set dev eth0 name lan", "ip link property add dev lan altname eth0", "ip link set dev lan up",
                 "ip -6 -o addr show scope link tentative",
                 "ip -6 addr del fe80::42:c6ff:fe12:103/64 dev lan", "ip -6 addr add fe80::42:c6ff:fe12:103/64 dev lan nodad",
             ]);
