@@ -12,28 +12,43 @@ export const MAX_BRANCHES = 250;
 
 export const hubAndSpokeStack = (branches: number) => `hub-and-spoke-${branches}`;
 
-/** The `vnetlab:lab` config of a hub-and-spoke lab with `branches` branch sites (1 … MAX_BRANCHES). */
-export function hubAndSpokeLab(branches: number): Record<string, unknown> {
+/** Spread over several Docker hosts: `hosts` as `vnetlab:lab.hosts`, the rest of the lab placed evenly. */
+export interface HubAndSpokeHosts {
+    readonly hosts: Readonly<Record<string, unknown>>;
+    /** The segments' driver on every host (bridge where a host has no dummy links for macvlan). */
+    readonly driver?: "macvlan" | "bridge";
+    /** The name the lab takes, so that the same lab on other hosts keeps apart from it. */
+    readonly name: string;
+}
+
+/**
+ * The `vnetlab:lab` config of a hub-and-spoke lab with `branches` branch
+ * sites (1 … MAX_BRANCHES). Spread over hosts, each ISP link is a /28 (its
+ * own 172.20.<i>.0/24 still): an overlay keeps 8 addresses for the swarm.
+ */
+export function hubAndSpokeLab(branches: number, spread?: HubAndSpokeHosts): Record<string, unknown> {
     if (!Number.isInteger(branches) || branches < 1 || branches > MAX_BRANCHES) {
         throw new RangeError(`a hub-and-spoke lab has 1 to ${MAX_BRANCHES} branches, not ${branches}`);
     }
     const names = Array.from({ length: branches }, (_, k) => `b${k + 1}`);
+    const ispPrefix = spread ? 28 : 29;
     const sites: Record<string, unknown> = {
         hub: {
             lan: { ipv4: "10.200.0.0/24" },
-            gateway: { isp: { subnet: { ipv4: "172.20.0.0/29" } } },
+            gateway: { isp: { subnet: { ipv4: `172.20.0.0/${ispPrefix}` } } },
             hosts: { "server-hub": { role: "server" } },
         },
     };
     names.forEach((site, k) => {
         sites[site] = {
             lan: { ipv4: `10.201.${k + 1}.0/24` },
-            gateway: { isp: { subnet: { ipv4: `172.20.${k + 1}.0/29` } } },
+            gateway: { isp: { subnet: { ipv4: `172.20.${k + 1}.0/${ispPrefix}` } } },
             hosts: { [`client-${site}`]: { role: "client" } },
         };
     });
     return {
-        name: `vnetlab-${hubAndSpokeStack(branches)}`,
+        name: spread?.name ?? `vnetlab-${hubAndSpokeStack(branches)}`,
+        ...(spread ? { hosts: spread.hosts, ...(spread.driver ? { network: { driver: spread.driver } } : {}) } : {}),
         sites,
         tunnels: Object.fromEntries(names.map((site) => [`${site}-hub`, { type: "site-to-site", between: [site, "hub"] }])),
         services: { web: { server: "server-hub", sites: names } },

@@ -5,6 +5,9 @@
 //   npm run bench [-- --stacks dev,site-to-site] [--hub 1,10,25,50,100] [--recovery] [--out docs/bench] [--dry-run]
 // --stacks takes any lab name (cli/lab-name.ts); --hub N is hub-and-spoke-<N>;
 // --dry-run plans each lab and prints its size, and runs nothing.
+// --multi-host N: hub-and-spoke-N on one host of the simulated swarm
+// (scripts/sim-swarm.sh, started and dissolved by the bench) and spread over
+// its three, side by side.
 // --recovery also times how the lab heals after each fault on its responder
 // gateway: a restart, a stop longer than DPD takes to give up, then a start,
 // and its outside link cut for a few seconds (docker network disconnect, then
@@ -32,6 +35,8 @@ import { LabConfigError } from "../model/errors";
 import { measureFloor } from "./bench/floor";
 import { plotSvg, PlotPoint } from "./bench/plot";
 import { applyFault, faultTargets, nodeOf } from "../host/faults";
+import { labDocker } from "../host/engines";
+import { SIM_SWARM_HOSTS, simSwarm } from "../host/sim-swarm";
 import { OUTLAST_DPD_SECONDS as STOPPED_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../verify/until";
 
 interface Recovery {
@@ -179,7 +184,73 @@ async function bench(docker: Docker, source: LabSource, withRecovery = false): P
     }
 }
 
-const USAGE = "usage: npm run bench -- [--stacks a,b] [--hub 1,10,25] [--recovery] [--out DIR] [--dry-run]   (--stacks: Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
+/** One hub-and-spoke lab on the simulated swarm's engines: all on one host, or spread over three. */
+interface SpreadRow {
+    readonly lab: string;
+    readonly branches: number;
+    readonly hosts: number;
+    readonly nodes: number;
+    /** Segments that cross hosts: overlay networks of the swarm. */
+    readonly overlays: number;
+    readonly bootSeconds: number;
+    readonly verifySeconds: number;
+    readonly checks: { readonly passed: number; readonly total: number };
+    readonly failed: readonly string[];
+    readonly teardownSeconds: number;
+    readonly memoryMiB: number;
+    readonly leftovers: readonly string[];
+}
+
+/**
+ * The same lab on one of the simulated swarm's hosts and spread over all
+ * three: what crossing hosts costs (overlay networks, image copies, one
+ * provider per engine), with the engines, driver and machine the same.
+ */
+async function benchSpread(branches: number, hostCount: 1 | 3): Promise<SpreadRow> {
+    const names = Object.keys(SIM_SWARM_HOSTS).slice(0, hostCount) as (keyof typeof SIM_SWARM_HOSTS)[];
+    const name = `vnetlab-hub-${branches}-${hostCount}h`;
+    const config = hubAndSpokeLab(branches, { hosts: Object.fromEntries(names.map((h) => [h, SIM_SWARM_HOSTS[h]])), driver: "bridge", name });
+    const plan = planLab(parseLab(config, name), name);
+    process.stderr.write(`bench ${name}: ${plan.nodes.length} nodes on ${hostCount} host(s): boot ...`);
+    const stack = await LabStack.open(`bench-${name}`, { lab: config });
+    try {
+        const t0 = Date.now();
+        const deployed = await stack.up();
+        const bootSeconds = since(t0);
+        process.stderr.write(` ${bootSeconds.toFixed(1)} s; verify ...`);
+        const docker = labDocker(deployed.plan);
+        const t1 = Date.now();
+        const results = await verifyLab(deployed.plan, { docker });
+        const verifySeconds = since(t1);
+        const memory = await memoryMiB(docker, deployed.plan.nodes.map((n) => n.containerName));
+        process.stderr.write(` ${verifySeconds.toFixed(1)} s; teardown ...`);
+        const t2 = Date.now();
+        await stack.destroy();
+        const teardownSeconds = since(t2);
+        process.stderr.write(` ${teardownSeconds.toFixed(1)} s\n`);
+        return {
+            lab: name, branches, hosts: hostCount, nodes: plan.nodes.length, overlays: plan.segments.filter((seg) => seg.driver === "overlay").length,
+            bootSeconds, verifySeconds, teardownSeconds, memoryMiB: memory,
+            checks: { passed: results.filter((r) => r.pass).length, total: results.length },
+            failed: results.filter((r) => !r.pass).map((r) => `${r.id}: expected ${r.expected}; observed ${r.observed}`),
+            leftovers: await labLeftovers(docker, plan),
+        };
+    } finally {
+        await stack.destroy().catch(() => undefined);
+        await stack.stack.workspace.removeStack(stack.name).catch(() => undefined);
+        fs.rmSync(stackFile(stack.name), { force: true });
+    }
+}
+
+function spreadTable(rows: readonly SpreadRow[]): string {
+    const header = ["lab", "hosts", "nodes", "overlays", "boot s", "verify s", "checks", "teardown s", "memory MiB"];
+    const lines = rows.map((r) => [r.lab, String(r.hosts), String(r.nodes), String(r.overlays), r.bootSeconds.toFixed(1), r.verifySeconds.toFixed(1),
+        `${r.checks.passed}/${r.checks.total}`, r.teardownSeconds.toFixed(1), r.memoryMiB.toFixed(1)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+    return [header, ...lines].map((line) => line.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+const USAGE = "usage: npm run bench -- [--stacks a,b] [--hub 1,10,25] [--recovery] [--multi-host 10,30] [--out DIR] [--dry-run]   (--stacks: Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)";
 
 /** --hub 1,10: the generated labs hub-and-spoke-1 and hub-and-spoke-10. */
 function hubs(text: string): LabSource[] {
@@ -207,6 +278,7 @@ async function main(): Promise<number> {
             stacks: { type: "string" },
             hub: { type: "string" },
             recovery: { type: "boolean" },
+            "multi-host": { type: "string" },
             out: { type: "string", default: path.join(PROJECT_DIR, "docs", "bench") },
             "dry-run": { type: "boolean" },
             help: { type: "boolean", short: "h" },
@@ -216,8 +288,15 @@ async function main(): Promise<number> {
         console.log(USAGE);
         return 0;
     }
-    const stacks = (values.stacks !== undefined ? values.stacks.split(",").filter(Boolean) : knownStacks()).map((s) => resolveLab(s, "--stacks"));
+    // By default every shipped stack that runs on the local engine: one that names hosts needs them up (--multi-host brings the simulated ones).
+    const stacks = values.stacks !== undefined
+        ? values.stacks.split(",").filter(Boolean).map((s) => resolveLab(s, "--stacks"))
+        : knownStacks().map((s) => resolveLab(s, "--stacks")).filter((source) => Object.keys(parseLab(source.lab, source.stack).hosts).length === 0);
     const generated = values.hub !== undefined ? hubs(values.hub) : [];
+    const spread = (values["multi-host"] ?? "").split(",").filter(Boolean).map((n) => {
+        if (!/^\d+$/.test(n) || Number(n) < 1) throw new UsageError(`--multi-host: "${n}" is not a number of branches`);
+        return Number(n);
+    });
     // Every lab planned before the first is measured: a broken config stops the bench now, not an hour in.
     for (const source of [...stacks, ...generated]) {
         try {
@@ -250,9 +329,20 @@ async function main(): Promise<number> {
         }
     }
     for (const source of generated) rows.push(await bench(docker, source, values.recovery ?? false));
+    const spreadRows: SpreadRow[] = [];
+    if (spread.length > 0) {
+        simSwarm("up");
+        try {
+            for (const n of spread) for (const hosts of [1, 3] as const) spreadRows.push(await benchSpread(n, hosts));
+        } finally {
+            simSwarm("down");
+        }
+    }
 
     fs.rmSync(backend, { recursive: true, force: true });
     console.log(table(rows));
+    if (spreadRows.length > 0) console.log(`\nthe same hub-and-spoke on one host and over three (the simulated swarm, bridge segments):\n${spreadTable(spreadRows)}`);
+    for (const r of spreadRows) for (const f of r.failed) console.log(`${r.lab} FAILED ${f}`);
     for (const r of rows.filter((x) => x.recovery)) {
         const times = Object.entries(r.recovery!.seconds).map(([fault, s]) => `${fault}: ${s === null ? "not healed" : `${s.toFixed(1)} s`}`);
         console.log(`${r.lab}: healed after a fault on ${r.recovery!.node}: ${times.join("; ")} (bound ${RECOVERY_BOUND_SECONDS} s)`);
@@ -260,13 +350,13 @@ async function main(): Promise<number> {
     for (const r of rows.filter((x) => x.deadline)) console.log(`${r.lab}: must-not-reach deadline ${r.deadline!.seconds} s (${r.deadline!.why})`);
     for (const r of rows) for (const f of r.failed) console.log(`${r.lab} FAILED ${f}`);
     for (const line of refused) console.log(line);
-    const left = rows.filter((r) => r.leftovers.length > 0);
+    const left = [...rows, ...spreadRows].filter((r) => r.leftovers.length > 0);
     for (const r of left) console.log(`${r.lab} LEFT BEHIND: ${r.leftovers.join(", ")}`);
     console.log("\nseed paper (Docker Compose, fresh boot incl. building the environment): 75 s, 278 MB peak");
 
     fs.mkdirSync(values.out, { recursive: true });
     const stamp = { date: new Date().toISOString(), cpus: os.cpus().length, engine: "pulumi" };
-    fs.writeFileSync(path.join(values.out, "bench.json"), `${JSON.stringify({ ...stamp, rows }, null, 2)}\n`);
+    fs.writeFileSync(path.join(values.out, "bench.json"), `${JSON.stringify({ ...stamp, rows, ...(spreadRows.length > 0 ? { multiHost: spreadRows } : {}) }, null, 2)}\n`);
     const points: PlotPoint[] = rows.filter((r) => r.branches !== undefined).flatMap((r) => [
         { branches: r.branches!, measure: "floor (bare docker run)", seconds: r.floorSeconds },
         { branches: r.branches!, measure: "boot", seconds: r.bootSeconds },
@@ -276,7 +366,7 @@ async function main(): Promise<number> {
     if (points.length > 0) fs.writeFileSync(path.join(values.out, "bench.svg"), await plotSvg(points, `vnetlab on ${stamp.cpus} cores: hub-and-spoke labs`));
     console.log(`\nwrote ${path.relative(process.cwd(), path.join(values.out, "bench.json"))}${points.length > 0 ? " and bench.svg" : ""}`);
     const unhealed = rows.some((r) => r.recovery && Object.values(r.recovery.seconds).some((s) => s === null));
-    return left.length > 0 || unhealed || rows.some((r) => r.checks.passed !== r.checks.total) ? 1 : 0;
+    return left.length > 0 || unhealed || [...rows, ...spreadRows].some((r) => r.checks.passed !== r.checks.total) ? 1 : 0;
 }
 
 runCommand("vnetlab bench", main);

@@ -7,18 +7,17 @@
 // SAs, only ESP on the wire at the router, every must-not-reach probe),
 // preview clean after up, and nothing left on any host afterwards, the swarm
 // dissolved.
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { expect } from "chai";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { stackLab } from "../support/recording-mocks";
 import { formatTable, CheckResult } from "../../verify";
 import { labEngines } from "../../host/engines";
+import { SIM_SWARM_HOSTS, simSwarm } from "../../host/sim-swarm";
 import { stackFile } from "../../model/stack-file";
 import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
 
-const SIM_SWARM = "scripts/sim-swarm.sh";
-const sim = (command: "up" | "down") => execFileSync("bash", [SIM_SWARM, command], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const sim = simSwarm;
 
 describe("a lab over three Docker hosts joined by a swarm (simulated on this machine)", function () {
     this.timeout(15 * 60 * 1000);
@@ -45,6 +44,10 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
         } finally {
             sim("down");
         }
+    });
+
+    it("is the simulated swarm's own hosts that the shipped stack names", () => {
+        expect((stackLab("multi-host") as { hosts: unknown }).hosts).to.deep.equal(SIM_SWARM_HOSTS);
     });
 
     it("previews one Docker provider per host and a copy of the node image on each", () => {
