@@ -84,10 +84,14 @@ up() {
         dockerh "$host" swarm join --advertise-addr "$(address "$i")" --token "$token" "$(address 0):2377" >/dev/null
     done
     for _ in $(seq 1 60); do
-        [ "$(dockerh "$manager" node ls -q --filter role=worker | wc -l)" -eq $((${#HOSTS[@]} - 1)) ] &&
-            ! dockerh "$manager" node ls --format '{{.Status}}' | grep -qv Ready && break
+        [ "$(dockerh "$manager" node ls --filter role=worker --format '{{.Status}}' | grep -c '^Ready$')" -ge $((${#HOSTS[@]} - 1)) ] && break
         sleep 0.5
     done
+    # A host that left and joined again is a new node; the manager keeps the old one, down.
+    local stale
+    stale=$(dockerh "$manager" node ls --format '{{.ID}} {{.Status}} {{.Self}}' | awk '$2 != "Ready" && $3 == "false" {print $1}')
+    # shellcheck disable=SC2086 # one word per node id
+    [ -z "$stale" ] || dockerh "$manager" node rm --force $stale >/dev/null
     status
 }
 
