@@ -72,13 +72,16 @@ function nodeLabel(node: NodePlan): string {
     const pools = Object.values(node.gateway?.pools ?? {}).map((p) => `pool ${p}`);
     const instances = [...pools, ...node.instances.map((s) => `${s.label} :${s.port}`)];
     const title = node.role === "router" ? `${node.name} (Internet)` : node.name;
-    return `<<b>${html(title)}</b>${[...lines, ...instances].map((l) => `<br/><font point-size="10">${html(l)}</font>`).join("")}>`;
+    // A site's nodes share their site's host, which its cluster names.
+    const host = node.host !== undefined && node.site === undefined ? [`on host ${node.host}`] : [];
+    return `<<b>${html(title)}</b>${[...host, ...lines, ...instances].map((l) => `<br/><font point-size="10">${html(l)}</font>`).join("")}>`;
 }
 
 function segmentLabel(segment: SegmentPlan): string {
     const what = segment.kind === "lan" ? `LAN ${segment.site}` : segment.kind === "isp" ? `ISP link ${segment.site}` : `segment ${segment.key}`;
     const subnets = Object.values(segment.subnets).filter((s): s is string => s !== undefined);
-    return `<<b>${html(what)}</b>${subnets.map((s) => `<br/><font point-size="10">${html(s)}</font>`).join("")}>`;
+    const across = segment.driver === "overlay" ? ["swarm overlay, across hosts"] : [];
+    return `<<b>${html(what)}</b>${[...subnets, ...across].map((s) => `<br/><font point-size="10">${html(s)}</font>`).join("")}>`;
 }
 
 /** On a white table so that the dashed line does not run through the text. */
@@ -149,7 +152,8 @@ export function labDot(plan: LabPlan, status?: DiagramStatus): string {
         // The ISP link sits between the router and the site: it belongs to neither alone.
         if (isp) out.push(`  ${segmentLine(isp)}`);
         out.push(`  subgraph ${quote(`cluster_site_${site}`)} {`);
-        out.push(`    graph ${attrs({ id: `site-${site}`, class: "vnetlab-site", label: `site ${site}`, labeljust: "l", style: "rounded,dashed", color: "#9ca3af", fontsize: 12 })};`);
+        const host = members.find((n) => n.host !== undefined)?.host;
+        out.push(`    graph ${attrs({ id: `site-${site}`, class: "vnetlab-site", label: `site ${site}${host !== undefined ? ` on host ${host}` : ""}`, labeljust: "l", style: "rounded,dashed", color: "#9ca3af", fontsize: 12 })};`);
         for (const segment of segments.filter((s) => s.kind === "lan")) out.push(`    ${segmentLine(segment)}`);
         for (const node of members) out.push(`    ${nodeLine(node)}`);
         out.push("  }");

@@ -28,10 +28,19 @@ export function manySites(n: number): LabPlan {
 const unescaped = (svg: string) => svg.replace(/&#45;/g, "-");
 const svgIds = (svg: string) => new Set([...unescaped(svg).matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]!));
 
-const cases: [string, () => LabPlan][] = [...STACKS.map((s): [string, () => LabPlan] => [s, () => planOf(s)]), ["12 sites", () => manySites(12)]];
+const cases: [string, () => LabPlan][] = [
+    ...[...STACKS, "multi-host"].map((s): [string, () => LabPlan] => [s, () => planOf(s)]), ["12 sites", () => manySites(12)],
+];
 
 describe("diagram", function () {
     this.timeout(30000);
+
+    it("multi-host: names each site's host and the router's, and marks the segments across hosts", () => {
+        const dot = labDot(planOf("multi-host"));
+        for (const text of ['label="site a on host h2"', 'label="site b on host h3"', 'label="site c on host h1"', "on host h1"]) expect(dot).to.include(text);
+        expect(dot.match(/swarm overlay, across hosts/g)).to.have.length(2);
+        expect(labDot(planOf("dual-stack"))).to.not.match(/on host|swarm overlay/);
+    });
 
     for (const [name, plan] of cases) {
         it(`${name}: draws every node, segment and tunnel, with addresses and selectors`, async () => {
