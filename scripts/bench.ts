@@ -37,7 +37,7 @@ import { plotSvg, PlotPoint } from "./bench/plot";
 import { applyFault, faultTargets, nodeOf } from "../host/faults";
 import { labDocker } from "../host/engines";
 import { SIM_SWARM_HOSTS, simSwarm } from "../host/sim-swarm";
-import { OUTLAST_DPD_SECONDS as STOPPED_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../verify/until";
+import { OUTLAST_DPD_SECONDS as STOPPED_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilHealed } from "../verify/until";
 
 interface Recovery {
     readonly node: string;
@@ -98,7 +98,7 @@ async function recovery(docker: Docker, plan: LabPlan): Promise<Recovery> {
     const targets = faultTargets(plan);
     const node = (targets.find((t) => t.role === "gateway (responder)") ?? targets.find((t) => t.role.startsWith("gateway")))!.node;
     const heal = async () => {
-        const run = await verifyUntilPass(() => verifyLab(plan, { docker, timeoutSeconds: 5 }), { seconds: 2 * RECOVERY_BOUND_SECONDS });
+        const run = await verifyUntilHealed(plan, docker, { seconds: 2 * RECOVERY_BOUND_SECONDS });
         return run.healed ? run.seconds : null;
     };
     const seconds: Record<string, number | null> = {};

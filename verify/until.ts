@@ -1,7 +1,10 @@
 // Verify again and again until a lab passes: how long a lab takes to heal
 // after a fault (npm run lab -- fault), measured from the fault to the first
 // run in which every check passed.
+import type Docker from "dockerode";
 import type { CheckResult } from "./run";
+import type { LabPlan } from "../plan/types";
+import { verifyLab } from "./index";
 import { DPD_DELAY_SECONDS, RETRANSMIT_GIVE_UP_SECONDS } from "../configs";
 
 /**
@@ -52,4 +55,19 @@ export async function verifyUntilPass(
         if (healed || Date.now() >= deadline) return { healed, seconds, runs, results, ...(error !== undefined ? { error } : {}) };
         await new Promise((resolve) => setTimeout(resolve, (options.pauseSeconds ?? 1) * 1000));
     }
+}
+
+/** A probe's bound while a lab heals: a path still down must not hold up a run for the usual 20 s. */
+const HEALING_PROBE_SECONDS = 5;
+
+/**
+ * The whole lab's verify until it passes, by default within the recovery
+ * bound, timed from `since` (the fault) or from now: how the heal tests and
+ * the bench wait for a lab to heal.
+ */
+export function verifyUntilHealed(plan: LabPlan, docker: Docker, options: { readonly seconds?: number; readonly since?: number } = {}): Promise<UntilPass> {
+    return verifyUntilPass(() => verifyLab(plan, { docker, timeoutSeconds: HEALING_PROBE_SECONDS }), {
+        seconds: options.seconds ?? RECOVERY_BOUND_SECONDS,
+        ...(options.since !== undefined ? { since: options.since } : {}),
+    });
 }

@@ -18,7 +18,7 @@ import { runVerifyCli } from "./cli";
 import { labLeftovers } from "../../host/leftovers";
 import { applyFault, faultTargets, nodeOf } from "../../host/faults";
 import { verifyLab } from "../../verify";
-import { OUTLAST_DPD_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilPass } from "../../verify/until";
+import { OUTLAST_DPD_SECONDS, RECOVERY_BOUND_SECONDS, verifyUntilHealed } from "../../verify/until";
 
 /** Stacks whose responder (and NAT router) is also stopped for longer than DPD takes to give up on it. */
 const STOPPED_LONGER = new Set(["roadwarriors", "nat", "site-to-site"]);
@@ -179,7 +179,7 @@ for (const stack of STACKS) {
         async function heals(node: string, fault: () => Promise<unknown>): Promise<number> {
             const since = Date.now();
             await fault();
-            const run = await verifyUntilPass(() => verifyLab(deployed.plan, { docker, timeoutSeconds: 5 }), { seconds: RECOVERY_BOUND_SECONDS, since });
+            const run = await verifyUntilHealed(deployed.plan, docker, { since });
             expect(run.healed, `${node}: not healed ${run.seconds.toFixed(1)} s after the fault: ${run.error ?? failures(run.results).join("; ")}`).to.equal(true);
             expect(run.seconds).to.be.at.most(RECOVERY_BOUND_SECONDS);
             return run.seconds;
