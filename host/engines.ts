@@ -73,7 +73,18 @@ class LabDocker extends Docker {
     }
 
     override getContainer(id: string): Docker.Container {
-        const engine = this.byContainer.get(id);
-        return engine ? engine.getContainer(id) : super.getContainer(id);
+        return this.engineOf(id).getContainer(id);
     }
+
+    engineOf(container: string): Docker {
+        return this.byContainer.get(container) ?? this;
+    }
+}
+
+/**
+ * The engine that runs a container, for calls that are not the container's
+ * own (connecting it to a network is a call on the network, of its engine).
+ */
+export function engineOfContainer(docker: Docker, container: string): Docker {
+    return docker instanceof LabDocker ? docker.engineOf(container) : docker;
 }

@@ -2,6 +2,7 @@
 // fault): through the Docker API, on one node, nothing else touched.
 import type Docker from "dockerode";
 import type { InterfacePlan, LabPlan, NodePlan, SegmentPlan } from "../plan/types";
+import { engineOfContainer } from "./engines";
 
 /** Faults on a whole node. */
 export const NODE_FAULTS = ["restart", "stop", "start"] as const;
@@ -67,7 +68,8 @@ const took = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)}
 async function applyLinkFault(docker: Docker, plan: LabPlan, node: NodePlan, fault: LinkFault): Promise<string> {
     const { segment, link } = linkOf(plan, node, fault.segment);
     const container = docker.getContainer(node.containerName);
-    const network = docker.getNetwork(segment.networkName);
+    // A network call, on the engine that runs the node: in a lab over several hosts, not the local one.
+    const network = engineOfContainer(docker, node.containerName).getNetwork(segment.networkName);
     const what = `${segment.key} (network ${segment.networkName}, its ${link.name} link)`;
     const started = Date.now();
     const attached = (await container.inspect()).NetworkSettings.Networks[segment.networkName] !== undefined;

@@ -12,7 +12,10 @@ import { expect } from "chai";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { stackLab } from "../support/recording-mocks";
 import { formatTable, CheckResult } from "../../verify";
-import { labEngines } from "../../host/engines";
+import { labDocker, labEngines } from "../../host/engines";
+import { applyFault } from "../../host/faults";
+import { verifyLab } from "../../verify";
+import { RECOVERY_BOUND_SECONDS, verifyUntilHealed } from "../../verify/until";
 import { SIM_SWARM_HOSTS, simSwarm } from "../../host/sim-swarm";
 import { stackFile } from "../../model/stack-file";
 import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
@@ -95,6 +98,27 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
 
     it("previews no changes right after up", async () => {
         await deployed!.stack.preview({ expectNoChanges: true });
+    });
+
+    it(`heals on its host: gateway-a (h2) restarted, then its ISP link across hosts cut and back, each within ${RECOVERY_BOUND_SECONDS} s`, async () => {
+        const plan = deployed!.plan;
+        const docker = labDocker(plan);
+        const took: string[] = [];
+        const heals = async (what: string, since: number) => {
+            const run = await verifyUntilHealed(plan, docker, { since });
+            expect(run.healed, `${what}: not healed after ${run.seconds.toFixed(1)} s: ${run.error ?? run.results.filter((r) => !r.pass).map((r) => r.id).join("; ")}`).to.equal(true);
+            took.push(`${what} ${run.seconds.toFixed(1)} s`);
+        };
+        const restarted = Date.now();
+        await applyFault(docker, plan, "gateway-a", "restart");
+        await heals("restart", restarted);
+        await applyFault(docker, plan, "gateway-a", { kind: "disconnect", segment: "isp-a" });
+        const during = await verifyLab(plan, { docker, timeoutSeconds: 5 });
+        expect(during.filter((r) => !r.pass).length, "checks that fail while the link is cut").to.be.greaterThan(0);
+        const connected = Date.now();
+        await applyFault(docker, plan, "gateway-a", { kind: "connect", segment: "isp-a" });
+        await heals("link cut", connected);
+        console.log(`      healed across hosts: ${took.join("; ")}`);
     });
 
     it("refuses, before there is a stack, a lab with a host whose engine does not answer", async () => {
