@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deployLabOnHost } from "./components";
+import { tlsConfigKey } from "./host/engines";
 
 // An async program (Pulumi awaits it; the result's properties are the stack's
 // outputs), so that it can ask the Docker host whether its kernel carries the
@@ -15,7 +16,7 @@ export = async () => {
         tunnelSecret: (tunnel) => config.getSecret(`psk-${tunnel}`),
         // A tcp:// Docker host with tls: its CA, certificate and key.
         hostTls: (host) => {
-            const [ca, cert, key] = ["ca", "cert", "key"].map((part) => config.getSecret(`tls-${host}-${part}`));
+            const [ca, cert, key] = (["ca", "cert", "key"] as const).map((part) => config.getSecret(tlsConfigKey(host, part)));
             return ca && cert && key ? { ca, cert, key } : undefined;
         },
     });

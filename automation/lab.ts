@@ -22,7 +22,7 @@ import type { LabPlan } from "../plan/types";
 import { LabManifest, readManifest } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkDataplane, checkHosts } from "../host/preflight";
-import { labDocker, labEngines } from "../host/engines";
+import { EngineTls, TlsOf, labDocker, labEngines, tlsConfigKey } from "../host/engines";
 import { SETUP_HINT, findToolchain } from "./toolchain";
 import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
 
@@ -89,6 +89,8 @@ export interface LabStackOptions {
     readonly lab?: unknown;
     /** Overrides of the environment the CLI runs in (PULUMI_BACKEND_URL, …). */
     readonly env?: NodeJS.ProcessEnv;
+    /** Stack secrets to set, by config key (e.g. `vnetlab:tls-h3-ca`), as `pulumi config set --secret` would. */
+    readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export interface UpOptions {
@@ -117,7 +119,14 @@ export class LabStack {
         readonly stack: Stack,
         /** The lab as planned from the stack file, before Pulumi ran anything. */
         readonly plan: LabPlan,
+        /** TLS material of the lab's tcp:// hosts with tls, from the stack's secrets. */
+        readonly tls: TlsOf = () => undefined,
     ) {}
+
+    /** A Docker client that reaches each node on its host. */
+    docker(): Docker {
+        return labDocker(this.plan, this.tls);
+    }
 
     /**
      * Selects the stack, creating it in the backend if need be, after
@@ -135,8 +144,9 @@ export class LabStack {
         await checkDataplane(plan);
         // So are hosts that do not answer or are not in the swarm, at once: from inside the
         // program the same refusal takes a preview's start-up. TLS hosts' material is in the
-        // stack's secrets, which only the program reads.
-        if (!plan.hosts?.some((h) => h.tls)) await checkHosts(plan);
+        // stack's secrets: those are asked once the stack is open.
+        const tlsHosts = plan.hosts?.some((h) => h.tls) ?? false;
+        if (!tlsHosts) await checkHosts(plan);
         if (options.lab !== undefined) writeStackLab(name, options.lab);
 
         const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env))
@@ -145,7 +155,10 @@ export class LabStack {
         if (config[SEED_CONFIG_KEY] === undefined) {
             await stack.setConfig(SEED_CONFIG_KEY, { value: crypto.randomBytes(32).toString("hex"), secret: true });
         }
-        return new LabStack(name, stack, plan);
+        for (const [key, value] of Object.entries(options.secrets ?? {})) await stack.setConfig(key, { value, secret: true });
+        const tls = await stackTls(stack, plan);
+        if (tlsHosts) await checkHosts(plan, tls);
+        return new LabStack(name, stack, plan, tls);
     }
 
     /**
@@ -189,7 +202,7 @@ export class LabStack {
         let repaired = false;
         const up = await this.afterInterruption(log, () => this.stack.up({ onEvent, parallel: PARALLEL }), () => { repaired = true; });
         const plan = readManifest(up.outputs.manifest?.value, `the outputs of stack ${this.name}`).plan;
-        const docker = labDocker(plan);
+        const docker = labDocker(plan, this.tls);
         const ready = () => waitUntilReady(plan, {
             docker,
             ...(options.readyTimeoutSeconds !== undefined ? { timeoutSeconds: options.readyTimeoutSeconds } : {}),
@@ -273,7 +286,7 @@ export class LabStack {
         const labels = [`vnetlab.stack=${this.name}`, `vnetlab.lab=${this.plan.name}`];
         const removed: string[] = [];
         // Every engine of the lab: an interrupted run may have left something on any host.
-        for (const { host, docker } of labEngines(this.plan)) {
+        for (const { host, docker } of labEngines(this.plan, this.tls)) {
             const where = this.plan.hosts ? ` on ${host}` : "";
             for (const c of await docker.listContainers({ all: true, filters: { label: labels } })) {
                 const name = c.Names[0]!.replace(/^\//, "");
@@ -307,6 +320,25 @@ export class LabStack {
     async manifest(): Promise<LabManifest> {
         return deployedManifest(this.name);
     }
+}
+
+/** The TLS material of each host with tls, from the stack's secrets; a host without all three has none. */
+async function stackTls(stack: Stack, plan: Pick<LabPlan, "hosts">): Promise<TlsOf> {
+    const found = new Map<string, EngineTls>();
+    const config = (plan.hosts ?? []).some((h) => h.tls) ? await stack.getAllConfig() : {};
+    for (const host of (plan.hosts ?? []).filter((h) => h.tls)) {
+        const [ca, cert, key] = (["ca", "cert", "key"] as const).map((part) => config[`vnetlab:${tlsConfigKey(host.name, part)}`]?.value);
+        if (ca !== undefined && cert !== undefined && key !== undefined) found.set(host.name, { ca, cert, key });
+    }
+    return (host) => found.get(host.name);
+}
+
+/** A deployed lab's Docker client: each node on its host, TLS hosts with the stack's secrets. */
+export async function deployedDocker(stackName: string, plan: LabPlan): Promise<Docker> {
+    if (!(plan.hosts ?? []).some((h) => h.tls)) return labDocker(plan);
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
+        .catch((e: unknown) => { throw pulumiError(e); });
+    return labDocker(plan, await stackTls(stack, plan));
 }
 
 /** The lab's nodes whose containers exist but do not run (a start program that gave up). */

@@ -46,6 +46,9 @@ export function engineOf(connection: EngineConnection, tls?: EngineTls): Docker 
     return new Docker({ ...connection, ...(tls ?? {}) });
 }
 
+/** The stack secret (under `vnetlab:`) that holds one part of a tcp:// host's TLS material. */
+export const tlsConfigKey = (host: string, part: keyof EngineTls) => `tls-${host}-${part}`;
+
 /** Where to find TLS material for a host, when a command has it (the stack's secrets). */
 export type TlsOf = (host: DockerHostPlan) => EngineTls | undefined;
 

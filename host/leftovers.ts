@@ -5,13 +5,13 @@ import * as fs from "fs";
 import Docker from "dockerode";
 import { vethNames } from "../components/veth-parent";
 import type { LabPlan } from "../plan/types";
-import { labEngines } from "./engines";
+import { TlsOf, labEngines } from "./engines";
 
 /** On the given engine, or on every host of a lab that names several. */
-export async function labLeftovers(docker: Docker, plan: LabPlan): Promise<string[]> {
+export async function labLeftovers(docker: Docker, plan: LabPlan, tlsOf?: TlsOf): Promise<string[]> {
     const left: string[] = [];
     const ours = (name: string) => name.replace(/^\//, "").startsWith(`${plan.name}-`);
-    for (const { host, docker: engine } of plan.hosts ? labEngines(plan) : [{ host: "", docker }]) {
+    for (const { host, docker: engine } of plan.hosts ? labEngines(plan, tlsOf) : [{ host: "", docker }]) {
         const on = host !== "" ? ` on ${host}` : "";
         for (const c of await engine.listContainers({ all: true })) {
             if (c.Labels?.["vnetlab.lab"] === plan.name || c.Names.some(ours)) left.push(`container ${c.Names.join(",")} (${c.State})${on}`);

@@ -2,7 +2,9 @@
 // tests that run a lab over several hosts on one machine: its hosts as a lab
 // names them, and the script that starts and dissolves it.
 import { execFileSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import { tlsConfigKey } from "./engines";
 import { PROJECT_DIR } from "../model/stack-file";
 
 const SCRIPT = path.join(PROJECT_DIR, "scripts", "sim-swarm.sh");
@@ -17,4 +19,14 @@ export const SIM_SWARM_HOSTS = {
 /** Starts the engines and forms the swarm (nothing if it is up), or leaves it and removes every trace. */
 export function simSwarm(command: "up" | "down"): string {
     return execFileSync("bash", [SCRIPT, command], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** The swarm's host that also listens on TCP with TLS, as a remote engine would, and where its client material is. */
+export const SIM_SWARM_TLS = { host: "h3", address: "tcp://100.127.255.3:2376", dir: "/run/vnetlab-swarm/tls" } as const;
+
+/** The stack secrets (`vnetlab:tls-h3-ca`, `-cert`, `-key`) a lab needs to reach that host over TLS. */
+export function simSwarmTlsSecrets(): Record<string, string> {
+    return Object.fromEntries((["ca", "cert", "key"] as const).map((part) => [
+        `vnetlab:${tlsConfigKey(SIM_SWARM_TLS.host, part)}`, fs.readFileSync(path.join(SIM_SWARM_TLS.dir, `${part}.pem`), "utf8"),
+    ]));
 }

@@ -11,10 +11,9 @@ import * as path from "path";
 import { UsageError, parseCommandLine, runCommand } from "../cli/args";
 import { LabSource, deployedStack, resolveLab } from "../cli/lab-name";
 import { nodeRows } from "../plan/summary";
-import { LabStack, changed, manifestPath } from "../automation/lab";
+import { LabStack, changed, deployedDocker, manifestPath } from "../automation/lab";
 import { labProgress } from "../automation/progress";
 import type { OpMap } from "@pulumi/pulumi/automation";
-import { labDocker } from "../host/engines";
 import { FAULTS, applyFault, parseFault } from "../host/faults";
 import { loadManifest } from "../verify/load";
 
@@ -82,7 +81,7 @@ async function fault(source: LabSource, node: string, words: readonly string[]):
         throw new UsageError((e as Error).message);
     }
     const { plan } = await loadManifest({ stack: deployedStack(source) });
-    console.log(await applyFault(labDocker(plan), plan, node, kind));
+    console.log(await applyFault(await deployedDocker(deployedStack(source), plan), plan, node, kind));
 }
 
 async function main(): Promise<number> {

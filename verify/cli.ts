@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labDocker } from "../host/engines";
+import { deployedDocker } from "../automation/lab";
 import { parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
 import { deployedStack, resolveLab } from "../cli/lab-name";
 import { formatTable, loadManifest, nodeLogs, summary, verifyLab, CheckResult } from ".";
@@ -56,7 +57,8 @@ async function main(): Promise<number> {
         return 0;
     }
     const { plan } = await loadManifest({ file: args.manifest, stack: args.stack && deployedStack(args.stack) });
-    const docker = labDocker(plan);
+    // A TLS host's material is in the stack's secrets; a manifest file alone reaches the others.
+    const docker = args.stack ? await deployedDocker(deployedStack(args.stack), plan) : labDocker(plan);
     const once = async () => {
         const progress = progressReporter(process.stderr);
         return verifyLab(plan, {

@@ -30,14 +30,14 @@ export interface DeployedLab {
 }
 
 /** The e2e stack of a lab config: its name keeps the lab's, so container names are the ones a user's stack would have. */
-export async function openLab(name: string, lab: unknown, labName = `vnetlab-${name}`): Promise<LabStack> {
+export async function openLab(name: string, lab: unknown, labName = `vnetlab-${name}`, secrets?: Readonly<Record<string, string>>): Promise<LabStack> {
     const config = { name: labName, ...(lab as Record<string, unknown>) };
-    return LabStack.open(`e2e-${name}`, { lab: config });
+    return LabStack.open(`e2e-${name}`, { lab: config, ...(secrets ? { secrets } : {}) });
 }
 
 /** Opens the lab's e2e stack and brings it up; ready when every node says so. */
-export async function deploy(name: string, source: { readonly lab: unknown; readonly labName?: string }): Promise<DeployedLab> {
-    const stack = await openLab(name, source.lab, source.labName);
+export async function deploy(name: string, source: { readonly lab: unknown; readonly labName?: string; readonly secrets?: Readonly<Record<string, string>> }): Promise<DeployedLab> {
+    const stack = await openLab(name, source.lab, source.labName, source.secrets);
     const up = await stack.up();
     return { stack, plan: up.plan };
 }
@@ -52,11 +52,11 @@ export async function destroy(lab: DeployedLab | LabStack): Promise<string[]> {
     const inState = (await stack.exportState()).deployment.resources ?? [];
     await stack.stack.workspace.removeStack(stack.name);
     if (fs.existsSync(stackFile(stack.name))) fs.rmSync(stackFile(stack.name));
-    return [...inState.map((r) => `in the stack: ${r.urn}`), ...await labLeftovers(new Docker(), stack.plan)];
+    return [...inState.map((r) => `in the stack: ${r.urn}`), ...await labLeftovers(new Docker(), stack.plan, stack.tls)];
 }
 
 export async function verify(deployed: DeployedLab): Promise<CheckResult[]> {
-    const results = await verifyLab(deployed.plan);
+    const results = await verifyLab(deployed.plan, { docker: deployed.stack.docker() });
     if (process.env.VNETLAB_DEBUG || results.some((r) => !r.pass)) console.log(formatTable(results));
     return results;
 }

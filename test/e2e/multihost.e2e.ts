@@ -12,11 +12,11 @@ import { expect } from "chai";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { stackLab } from "../support/recording-mocks";
 import { formatTable, CheckResult } from "../../verify";
-import { labDocker, labEngines } from "../../host/engines";
+import { labEngines } from "../../host/engines";
 import { applyFault } from "../../host/faults";
 import { verifyLab } from "../../verify";
 import { RECOVERY_BOUND_SECONDS, verifyUntilHealed } from "../../verify/until";
-import { SIM_SWARM_HOSTS, simSwarm } from "../../host/sim-swarm";
+import { SIM_SWARM_HOSTS, SIM_SWARM_TLS, simSwarm, simSwarmTlsSecrets } from "../../host/sim-swarm";
 import { stackFile } from "../../model/stack-file";
 import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
 
@@ -28,16 +28,24 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
     let results: CheckResult[] = [];
     let previewed: string[] = [];
 
+    /** The shipped stack, with h3 reached as a remote engine is: over TCP with TLS, its material stack secrets. */
+    const overTls = () => {
+        const raw = stackLab("multi-host") as { hosts: Record<string, unknown> };
+        raw.hosts[SIM_SWARM_TLS.host] = { address: SIM_SWARM_TLS.address, tls: true };
+        return raw;
+    };
+    const engines = () => labEngines(deployed!.plan, deployed!.stack.tls);
+
     before(async () => {
         sim("up");
-        const lab = await openLab("multi-host", stackLab("multi-host"));
+        const lab = await openLab("multi-host", overTls(), undefined, simSwarmTlsSecrets());
         const events: EngineEvent[] = [];
         await lab.preview({ onEvent: (e) => events.push(e) });
         previewed = events.flatMap((e) => {
             const m = e.resourcePreEvent?.metadata;
             return m ? [`${m.op} ${m.type} ${m.urn.slice(m.urn.lastIndexOf("::") + 2)}`] : [];
         });
-        deployed = await deploy("multi-host", { lab: stackLab("multi-host") });
+        deployed = await deploy("multi-host", { lab: overTls(), secrets: simSwarmTlsSecrets() });
         results = await verify(deployed);
     });
 
@@ -68,7 +76,7 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
             "gateway-a": "h2", "server-a": "h2",
             "gateway-b": "h3", "client-b": "h3",
         });
-        for (const { host, docker } of labEngines(plan)) {
+        for (const { host, docker } of engines()) {
             const running = (await docker.listContainers({ filters: { label: [`vnetlab.lab=${plan.name}`] } })).map((c) => c.Names[0].slice(1)).sort();
             expect(running, `containers on ${host}`).to.deep.equal(plan.nodes.filter((n) => n.host === host).map((n) => n.containerName).sort());
         }
@@ -76,13 +84,13 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
 
     it("joins the hosts by overlay networks of the swarm where a segment spans them; the rest stay networks of their host", async () => {
         const plan = deployed!.plan;
-        const manager = labEngines(plan).find((e) => e.host === "h1")!.docker;
+        const manager = engines().find((e) => e.host === "h1")!.docker;
         for (const segment of plan.segments) {
             const network = await manager.getNetwork(segment.networkName).inspect().catch(() => undefined) as { Driver: string; Scope: string; Attachable: boolean } | undefined;
             if (segment.key === "isp-a" || segment.key === "isp-b") {
                 expect(network, segment.key).to.include({ Driver: "overlay", Scope: "swarm", Attachable: true });
             } else {
-                const on = labEngines(plan).find((e) => e.host === segment.host)!.docker;
+                const on = engines().find((e) => e.host === segment.host)!.docker;
                 expect(await on.getNetwork(segment.networkName).inspect(), segment.key).to.include({ Driver: "bridge", Scope: "local" });
             }
         }
@@ -96,13 +104,25 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
         expect(results.filter((r) => r.kind === "service" && r.pass)).to.have.length(4);
     });
 
+    it("reaches h3 over TCP with TLS, whose CA, certificate and key stay secrets in the state", async () => {
+        const exported = await deployed!.stack.exportState();
+        const state = JSON.stringify(exported);
+        const provider = exported.deployment.resources?.find((r) => r.urn.endsWith("::host-h3")) as { readonly inputs?: { readonly host?: string } } | undefined;
+        expect(provider?.inputs?.host).to.equal(SIM_SWARM_TLS.address);
+        for (const part of Object.values(simSwarmTlsSecrets())) {
+            const body = part.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"));
+            expect(body.length).to.be.greaterThan(0);
+            for (const line of body) expect(state, "TLS material in plain text in the state").to.not.include(line);
+        }
+    });
+
     it("previews no changes right after up", async () => {
         await deployed!.stack.preview({ expectNoChanges: true });
     });
 
     it(`heals on its host: gateway-a (h2) restarted, then its ISP link across hosts cut and back, each within ${RECOVERY_BOUND_SECONDS} s`, async () => {
         const plan = deployed!.plan;
-        const docker = labDocker(plan);
+        const docker = deployed!.stack.docker();
         const took: string[] = [];
         const heals = async (what: string, since: number) => {
             const run = await verifyUntilHealed(plan, docker, { since });
@@ -127,7 +147,7 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
         const error = await openLab("multi-host-down", raw, "vnetlab-mh-down").then(() => undefined, (e: Error) => e);
         expect(error?.message).to.match(/vnetlab:lab\.hosts\.h3 \(unix:\/\/\/run\/vnetlab-swarm\/no-such-host\.sock\): the Docker engine does not answer/);
         expect(fs.existsSync(stackFile("e2e-multi-host-down")), "a stack file").to.equal(false);
-        for (const { host, docker } of labEngines(deployed!.plan)) {
+        for (const { host, docker } of engines()) {
             expect(await docker.listNetworks({ filters: { label: ["vnetlab.lab=vnetlab-mh-down"] } }), `networks on ${host}`).to.deep.equal([]);
         }
     });
