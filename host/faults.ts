@@ -67,9 +67,10 @@ const took = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)}
  */
 async function applyLinkFault(docker: Docker, plan: LabPlan, node: NodePlan, fault: LinkFault): Promise<string> {
     const { segment, link } = linkOf(plan, node, fault.segment);
-    const container = docker.getContainer(node.containerName);
-    // A network call, on the engine that runs the node: in a lab over several hosts, not the local one.
-    const network = engineOfContainer(docker, node.containerName).getNetwork(segment.networkName);
+    // The network's calls too go to the engine that runs the node: in a lab over several hosts, not the local one.
+    const engine = engineOfContainer(docker, node.containerName);
+    const container = engine.getContainer(node.containerName);
+    const network = engine.getNetwork(segment.networkName);
     const what = `${segment.key} (network ${segment.networkName}, its ${link.name} link)`;
     const started = Date.now();
     const attached = (await container.inspect()).NetworkSettings.Networks[segment.networkName] !== undefined;

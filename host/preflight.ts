@@ -21,7 +21,7 @@ import { DataplaneUnavailableError, HostEsp, kernelIpsecNeeds } from "../plan/da
 import type { LabPlan } from "../plan/types";
 import { demuxDockerFrames } from "./logs";
 import { TlsOf, labEngines } from "./engines";
-import { CONFIG_ROOT } from "../model/errors";
+import { formatPath } from "../model/errors";
 
 /**
  * Answers the question without Docker: "yes" or "no". For the Pulumi
@@ -122,7 +122,7 @@ const HOST_ANSWER_SECONDS = 10;
  */
 export async function checkHosts(plan: LabPlan, tlsOf: TlsOf = () => undefined): Promise<void> {
     if (plan.hosts === undefined) return;
-    const path = (host: string) => `${CONFIG_ROOT}.hosts.${host}`;
+    const path = (host: string) => formatPath(["hosts", host]);
     const infos = new Map<string, { readonly nodeId: string; readonly state: string; readonly manager: boolean }>();
     const engines = labEngines(plan, tlsOf);
     const problems: string[] = [];
