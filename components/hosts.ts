@@ -53,8 +53,8 @@ const imageCopyProvider: pulumi.dynamic.ResourceProvider = {
         return { id: inputs.imageId, outs: inputs };
     },
     async diff(_id: string, olds: ImageCopyInputs, news: ImageCopyInputs) {
-        const replaces = (["imageId", "imageName"] as const).filter((k) => olds[k] !== news[k]);
-        if (JSON.stringify(olds.target) !== JSON.stringify(news.target)) replaces.push("target" as never);
+        const replaces: string[] = (["imageId", "imageName"] as const).filter((k) => olds[k] !== news[k]);
+        if (JSON.stringify(olds.target) !== JSON.stringify(news.target)) replaces.push("target");
         return { changes: replaces.length > 0, replaces };
     },
     async read(id: string, props: ImageCopyInputs) {

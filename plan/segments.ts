@@ -205,11 +205,12 @@ export function dockerSubnets(lab: LabConfig, segments: SegmentDraft[], overlays
  */
 function swarmRange(segment: SegmentDraft, subnet: string, used: readonly string[], hosts: number): string {
     const docker = Subnet.parse("ipv4", subnet);
-    let size = 8n;
-    while (size < BigInt(hosts + 4)) size *= 2n;
+    let prefixLength = 29;
+    while (1 << (32 - prefixLength) < hosts + 4) prefixLength--;
+    const size = 1n << BigInt(32 - prefixLength);
     const taken = used.map((a) => addressValue("ipv4", a));
     for (let start = docker.last + 1n - size; start > docker.first; start -= size) {
-        if (!taken.some((t) => t >= start && t < start + size)) return `${formatAddress("ipv4", start)}/${32 - (size.toString(2).length - 1)}`;
+        if (!taken.some((t) => t >= start && t < start + size)) return `${formatAddress("ipv4", start)}/${prefixLength}`;
     }
     const path: ConfigPath = segment.site !== undefined ? ["sites", segment.site, "gateway", "isp", "subnet", "ipv4"] : ["segments", segment.key, "subnet", "ipv4"];
     throw new LabConfigError([{

@@ -20,7 +20,6 @@ import { SIM_SWARM_HOSTS, SIM_SWARM_TLS, simSwarm, simSwarmTlsSecrets } from "..
 import { stackFile } from "../../model/stack-file";
 import { deploy, destroy, openLab, verify, DeployedLab } from "./lab";
 
-const sim = simSwarm;
 
 describe("a lab over three Docker hosts joined by a swarm (simulated on this machine)", function () {
     this.timeout(15 * 60 * 1000);
@@ -37,7 +36,7 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
     const engines = () => labEngines(deployed!.plan, deployed!.stack.tls);
 
     before(async () => {
-        sim("up");
+        simSwarm("up");
         const lab = await openLab("multi-host", overTls(), undefined, simSwarmTlsSecrets());
         const events: EngineEvent[] = [];
         await lab.preview({ onEvent: (e) => events.push(e) });
@@ -53,7 +52,7 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
         try {
             if (deployed) await destroy(deployed).catch(() => undefined);
         } finally {
-            sim("down");
+            simSwarm("down");
         }
     });
 
@@ -156,7 +155,7 @@ describe("a lab over three Docker hosts joined by a swarm (simulated on this mac
         const plan = deployed!.plan;
         expect(await destroy(deployed!)).to.deep.equal([]);
         deployed = undefined;
-        sim("down");
+        simSwarm("down");
         for (const host of plan.hosts!) expect(fs.existsSync(`/run/netns/vnl-${host.name}`), `namespace of ${host.name}`).to.equal(false);
         expect(fs.existsSync("/run/vnetlab-swarm"), "the engines' sockets and pid files").to.equal(false);
         expect(fs.existsSync("/var/lib/vnetlab-swarm"), "the engines' data").to.equal(false);
