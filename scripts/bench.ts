@@ -90,6 +90,13 @@ async function memoryMiB(docker: Docker, containers: readonly string[]): Promise
 
 const since = (t0: number) => (Date.now() - t0) / 1000;
 
+/** Whatever of a bench lab is left after a run, failed or not: its containers and networks, its stack, its stack file. */
+async function removeBenchStack(stack: LabStack): Promise<void> {
+    await stack.destroy().catch(() => undefined);
+    await stack.stack.workspace.removeStack(stack.name).catch(() => undefined);
+    fs.rmSync(stackFile(stack.name), { force: true });
+}
+
 /** How long the bench keeps a gateway's outside link cut: less than a DPD delay, as a pulled and replugged cable. */
 const LINK_CUT_SECONDS = 5;
 
@@ -178,9 +185,7 @@ async function bench(docker: Docker, source: LabSource, withRecovery = false): P
             ...(healed ? { recovery: healed } : {}),
         };
     } finally {
-        await stack.destroy().catch(() => undefined);
-        await stack.stack.workspace.removeStack(stack.name).catch(() => undefined);
-        fs.rmSync(stackFile(stack.name), { force: true });
+        await removeBenchStack(stack);
     }
 }
 
@@ -206,10 +211,15 @@ interface SpreadRow {
  * three: what crossing hosts costs (overlay networks, image copies, one
  * provider per engine), with the engines, driver and machine the same.
  */
-async function benchSpread(branches: number, hostCount: 1 | 3): Promise<SpreadRow> {
+function spreadSource(branches: number, hostCount: 1 | 3): LabSource & { readonly branches: number; readonly hostCount: 1 | 3 } {
     const names = Object.keys(SIM_SWARM_HOSTS).slice(0, hostCount) as (keyof typeof SIM_SWARM_HOSTS)[];
     const name = `vnetlab-hub-${branches}-${hostCount}h`;
-    const config = hubAndSpokeLab(branches, { hosts: Object.fromEntries(names.map((h) => [h, SIM_SWARM_HOSTS[h]])), driver: "bridge", name });
+    const lab = hubAndSpokeLab(branches, { hosts: Object.fromEntries(names.map((h) => [h, SIM_SWARM_HOSTS[h]])), driver: "bridge", name });
+    return { stack: name, lab, branches, hostCount };
+}
+
+async function benchSpread(source: ReturnType<typeof spreadSource>): Promise<SpreadRow> {
+    const { stack: name, lab: config, branches, hostCount } = source;
     const plan = planLab(parseLab(config, name), name);
     process.stderr.write(`bench ${name}: ${plan.nodes.length} nodes on ${hostCount} host(s): boot ...`);
     const stack = await LabStack.open(`bench-${name}`, { lab: config });
@@ -236,9 +246,7 @@ async function benchSpread(branches: number, hostCount: 1 | 3): Promise<SpreadRo
             leftovers: await labLeftovers(docker, plan),
         };
     } finally {
-        await stack.destroy().catch(() => undefined);
-        await stack.stack.workspace.removeStack(stack.name).catch(() => undefined);
-        fs.rmSync(stackFile(stack.name), { force: true });
+        await removeBenchStack(stack);
     }
 }
 
@@ -293,12 +301,12 @@ async function main(): Promise<number> {
         ? values.stacks.split(",").filter(Boolean).map((s) => resolveLab(s, "--stacks"))
         : knownStacks().map((s) => resolveLab(s, "--stacks")).filter((source) => Object.keys(parseLab(source.lab, source.stack).hosts).length === 0);
     const generated = values.hub !== undefined ? hubs(values.hub) : [];
-    const spread = (values["multi-host"] ?? "").split(",").filter(Boolean).map((n) => {
+    const spread = (values["multi-host"] ?? "").split(",").filter(Boolean).flatMap((n) => {
         if (!/^\d+$/.test(n) || Number(n) < 1) throw new UsageError(`--multi-host: "${n}" is not a number of branches`);
-        return Number(n);
+        return ([1, 3] as const).map((hosts) => spreadSource(Number(n), hosts));
     });
     // Every lab planned before the first is measured: a broken config stops the bench now, not an hour in.
-    for (const source of [...stacks, ...generated]) {
+    for (const source of [...stacks, ...generated, ...spread]) {
         try {
             const plan = planLab(parseLab(source.lab, source.stack), source.stack);
             if (values["dry-run"]) console.log(`${source.stack}: ${plan.nodes.length} nodes, ${plan.segments.length} segments, from ${labOrigin(source)}`);
@@ -333,7 +341,7 @@ async function main(): Promise<number> {
     if (spread.length > 0) {
         simSwarm("up");
         try {
-            for (const n of spread) for (const hosts of [1, 3] as const) spreadRows.push(await benchSpread(n, hosts));
+            for (const source of spread) spreadRows.push(await benchSpread(source));
         } finally {
             simSwarm("down");
         }
