@@ -277,7 +277,7 @@ export class LabStack {
      * creates; then the lab's own containers and networks (by their
      * vnetlab.stack and vnetlab.lab labels) that the state does not hold are
      * removed, for the next run to make afresh. Nothing else is touched; a
-     * veth parent half made is made again by VethParent's create.
+     * veth parent left is taken as it is by VethParents.
      */
     private async repairInterrupted(log: (line: string) => void): Promise<void> {
         await this.stack.refresh({ clearPendingCreates: true, parallel: PARALLEL }).catch((e: unknown) => { throw pulumiError(e); });

@@ -18,7 +18,7 @@ const REDRAW_MS = 200;
 /** The kinds of resource a lab is made of, by Pulumi type token. */
 export const RESOURCE_KINDS: Readonly<Record<string, string>> = {
     "docker:index/remoteImage:RemoteImage": "image",
-    "pulumi-nodejs:dynamic/vnetlab:VethParent": "veth",
+    "pulumi-nodejs:dynamic/vnetlab:VethParents": "veth",
     "docker:index/network:Network": "network",
     "docker:index/container:Container": "container",
 };

@@ -1,6 +1,6 @@
 export { Lab, LabArgs } from "./lab";
 export { NODE_IMAGE_CONTEXT, contextDigest, nodeImage } from "./node-image";
-export { VethParent, vethNames } from "./veth-parent";
+export { VethParents, vethNames } from "./veth-parent";
 export { Site, SiteArgs } from "./site";
 export { Gateway, GatewayArgs, RoadWarrior } from "./gateway";
 export { Router, NatRouter } from "./router";

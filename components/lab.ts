@@ -9,6 +9,7 @@ import { VpnTunnel } from "./vpn-tunnel";
 import { Pki } from "./pki";
 import { nodeImage } from "./node-image";
 import { HostTls, NodeImageCopy, hostProvider } from "./hosts";
+import { VethParents, needsVethParent } from "./veth-parent";
 
 export interface LabArgs {
     readonly plan: LabPlan;
@@ -18,7 +19,7 @@ export interface LabArgs {
     readonly tunnelSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
     /**
      * Give each macvlan segment without a configured parent a veth pair of its
-     * own (VethParent), where Docker cannot make one (host/links.ts).
+     * own (VethParents), where Docker cannot make one (host/links.ts).
      */
     readonly vethParents?: boolean;
     /** TLS material per host name, for the hosts with tls (vnetlab:tls-<host>-ca, -cert, -key). */
@@ -39,7 +40,8 @@ export class Lab extends pulumi.ComponentResource {
         super("vnetlab:index:Lab", name, {}, opts);
         const { plan } = args;
         const imageRef = nodeImage(`${name}-node-image`, plan.image, { parent: this }).imageId;
-        const vethParents = args.vethParents ?? false;
+        const vethNetworks = args.vethParents ? plan.segments.filter((s) => needsVethParent(plan, s)).map((s) => s.networkName) : [];
+        const vethParents = vethNetworks.length > 0 ? new VethParents(`${name}-veth-parents`, vethNetworks, { parent: this }) : undefined;
 
         // A lab on several hosts: a provider per host, and a copy of the node image on
         // each that is not the local engine; each node's component takes its host's.
@@ -76,7 +78,7 @@ export class Lab extends pulumi.ComponentResource {
         const siteNames = [...new Set(plan.nodes.flatMap((n) => (n.role === "gateway" && n.site !== undefined ? [n.site] : [])))];
         const hostOfSite = (site: string) => plan.nodes.find((n) => n.site === site && n.role === "gateway")?.host;
         const sites = siteNames.map((site) => new Site(`site-${site}`, {
-            lab: plan, site, image: imageOn(hostOfSite(site)), psks, pki: pki?.gateways, sharedNetworks: shared, vethParents, providers,
+            lab: plan, site, image: imageOn(hostOfSite(site)), psks, pki: pki?.gateways, sharedNetworks: shared, ...(vethParents ? { vethParents } : {}), providers,
         }, placed(hostOfSite(site))));
         const allNetworks: Record<string, pulumi.Output<string>> = { ...shared, ...Object.assign({}, ...sites.map((s) => s.networks)) };
         const networksOf = (node: NodePlan) => Object.fromEntries(node.interfaces.map((i) => [i.segment, allNetworks[i.segment]]));

@@ -5,7 +5,7 @@ import { Gateway } from "./gateway";
 import { nodeContainer } from "./node-container";
 import { labLabels } from "./labels";
 import type { GatewayPki } from "./pki";
-import { VethParent } from "./veth-parent";
+import { VethParents, needsVethParent, vethNames } from "./veth-parent";
 
 export interface SiteArgs {
     readonly lab: LabPlan;
@@ -16,25 +16,24 @@ export interface SiteArgs {
     readonly pki?: Readonly<Record<string, GatewayPki>>;
     /** Docker network name per shared segment, made by the Lab: the site's gateway may join one. */
     readonly sharedNetworks?: Readonly<Record<string, pulumi.Output<string>>>;
-    /** See LabArgs.vethParents. */
-    readonly vethParents: boolean;
+    /** The lab's veth parents, where Docker cannot make a macvlan's (LabArgs.vethParents). */
+    readonly vethParents?: VethParents;
     /** In a lab on several hosts: the provider per host name (none for the local engine). */
     readonly providers?: Readonly<Record<string, docker.Provider>>;
 }
 
 /**
- * A segment's Docker network, and the veth pair that parents it where the
- * local engine needs one. In a lab on several hosts it is made by the
- * provider of its host (`providers`, by host name);
- * a segment across hosts is an attachable overlay network, which containers
- * on every host of the swarm join.
+ * A segment's Docker network, on the pair of the lab's `vethParents` named
+ * after it where the local engine needs one. In a lab on several hosts it is
+ * made by the provider of its host (`providers`, by host name); a segment
+ * across hosts is an attachable overlay network, which containers on every
+ * host of the swarm join.
  */
-export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: boolean, opts: pulumi.CustomResourceOptions,
+export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: VethParents | undefined, opts: pulumi.CustomResourceOptions,
     providers: Readonly<Record<string, docker.Provider>> = {}): docker.Network {
     const provider = segment.host !== undefined ? providers[segment.host] : undefined;
-    const local = lab.hosts?.find((h) => h.name === segment.host)?.address === undefined;
-    const parent: pulumi.Input<string> | undefined = segment.parent
-        ?? (vethParents && local && segment.driver === "macvlan" ? new VethParent(`${segment.key}-parent`, segment.networkName, opts).name : undefined);
+    const vethParent = vethParents !== undefined && needsVethParent(lab, segment) ? vethNames(segment.networkName).name : undefined;
+    const parent = segment.parent ?? vethParent;
     return new docker.Network(segment.key, {
         name: segment.networkName,
         driver: segment.driver,
@@ -49,6 +48,7 @@ export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: 
     }, {
         ...opts,
         ...(provider ? { provider } : {}),
+        ...(vethParent !== undefined ? { dependsOn: [vethParents!] } : {}),
         // The swarm adds the VXLAN id it chose to an overlay's options, which the provider reads
         // back: the network would differ from its inputs on every preview, and be replaced.
         ...(segment.driver === "overlay" ? { ignoreChanges: ["options"] } : {}),

@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { LabPlan, SegmentPlan } from "../plan/types";
 
 /**
  * The two ends of the veth pair that parents a network's macvlan: named after
@@ -11,63 +12,85 @@ export function vethNames(network: string): { readonly name: string; readonly pe
     return { name: `vl${tag}a`, peer: `vl${tag}b` };
 }
 
-interface VethInputs {
+/**
+ * Whether a segment's macvlan takes a veth pair of vnetlab's as its parent,
+ * where Docker cannot make one: a macvlan without a configured parent, on the
+ * local engine (the machine that runs Pulumi, where the pair is made).
+ */
+export function needsVethParent(lab: LabPlan, segment: SegmentPlan): boolean {
+    const local = lab.hosts?.find((h) => h.name === segment.host)?.address === undefined;
+    return local && segment.driver === "macvlan" && segment.parent === undefined;
+}
+
+interface VethPair {
     readonly name: string;
     readonly peer: string;
 }
 
-// Runs in Pulumi's dynamic-provider host, which gets these functions
-// serialized: everything they use is required inside them.
-const vethProvider: pulumi.dynamic.ResourceProvider = {
+interface VethInputs {
+    readonly pairs: readonly VethPair[];
+}
+
+/**
+ * Makes the pairs of `news` that are not there and removes those of `olds`
+ * that `news` does not hold, in one `ip -batch`: a process per link made a
+ * 100-branch lab spend seconds in fork and exec. A pair that is already there
+ * (left by an interrupted `up`, which Pulumi forgets) is taken as it is:
+ * nothing else has these names, and a macvlan may sit on it.
+ */
+function syncVethPairs(olds: readonly VethPair[], news: readonly VethPair[]): void {
+    const { execFileSync } = require("child_process") as typeof import("child_process");
+    const fs = require("fs") as typeof import("fs");
+    const exists = (link: string) => fs.existsSync(`/sys/class/net/${link}`);
+    const kept = new Set(news.map((p) => p.name));
+    const commands = [
+        // The peer goes with each.
+        ...olds.filter((p) => !kept.has(p.name) && exists(p.name)).map((p) => `link del ${p.name}`),
+        ...news.filter((p) => !exists(p.name)).map((p) => `link add ${p.name} type veth peer name ${p.peer}`),
+        ...news.flatMap((p) => [`link set ${p.name} up`, `link set ${p.peer} up`]),
+    ];
+    if (commands.length > 0) execFileSync("ip", ["-batch", "-"], { input: commands.join("\n") + "\n", stdio: ["pipe", "ignore", "pipe"] });
+}
+
+// Runs in Pulumi's dynamic-provider host, which gets these functions and
+// syncVethPairs serialized: every module they use is required inside them.
+export const vethProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: VethInputs) {
-        const { execFileSync } = require("child_process") as typeof import("child_process");
-        const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
-        // A pair left by an interrupted `up` (Pulumi forgets a create it did
-        // not see finish) would make `link add` fail; nothing else has these names.
-        try {
-            ip("link", "del", inputs.name);
-        } catch {
-            // Not there: the usual case.
-        }
-        ip("link", "add", inputs.name, "type", "veth", "peer", "name", inputs.peer);
-        ip("link", "set", inputs.name, "up");
-        ip("link", "set", inputs.peer, "up");
-        return { id: inputs.name, outs: inputs };
+        syncVethPairs([], inputs.pairs);
+        return { id: "veth-parents", outs: inputs };
     },
     async diff(_id: string, olds: VethInputs, news: VethInputs) {
-        const replaces = (["name", "peer"] as const).filter((k) => olds[k] !== news[k]);
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+        // A pair added or gone is an update of this one resource: the other pairs stay, and so do their networks.
+        return { changes: JSON.stringify(olds.pairs) !== JSON.stringify(news.pairs) };
+    },
+    async update(_id: string, olds: VethInputs, news: VethInputs) {
+        syncVethPairs(olds.pairs, news.pairs);
+        return { outs: news };
     },
     async read(id: string, props: VethInputs) {
-        // Refresh drops a pair that is gone (a reboot), so the next `up` makes it again.
+        // Refresh drops the pairs that are gone (a reboot), so the next `up` makes them again.
         const fs = require("fs") as typeof import("fs");
-        return fs.existsSync(`/sys/class/net/${id}`) ? { id, props } : { id: "", props: {} };
+        return { id, props: { pairs: (props.pairs ?? []).filter((p) => fs.existsSync(`/sys/class/net/${p.name}`)) } };
     },
-    async delete(id: string) {
-        const { execFileSync } = require("child_process") as typeof import("child_process");
-        try {
-            // The peer goes with it.
-            execFileSync("ip", ["link", "del", id], { stdio: ["ignore", "ignore", "pipe"] });
-        } catch (e) {
-            const fs = require("fs") as typeof import("fs");
-            if (fs.existsSync(`/sys/class/net/${id}`)) throw e;
-        }
+    async delete(_id: string, props: VethInputs) {
+        syncVethPairs(props.pairs, []);
     },
 };
 
 /**
- * An isolated veth pair on the Docker host, wired to nothing, as the parent
- * of one macvlan network. Docker's own fallback for a macvlan without a
- * parent is a dummy link, which some kernels (this project's CI machines)
- * cannot make; a veth keeps the segment as isolated, and never a NIC that
- * leaves the machine. Needs root on the machine that runs Pulumi, which is
- * then the Docker host.
+ * Isolated veth pairs on the Docker host, wired to nothing, one per macvlan
+ * network as its parent: one resource for the whole lab. Docker's own
+ * fallback for a macvlan without a parent is a dummy link, which some kernels
+ * (this project's CI machines) cannot make; a veth keeps the segment as
+ * isolated, and never a NIC that leaves the machine. Needs root on the
+ * machine that runs Pulumi, which is then the Docker host.
  */
-export class VethParent extends pulumi.dynamic.Resource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly peer: pulumi.Output<string>;
+export class VethParents extends pulumi.dynamic.Resource {
+    declare readonly pairs: pulumi.Output<VethPair[]>;
 
-    constructor(name: string, network: string, opts?: pulumi.CustomResourceOptions) {
-        super(vethProvider, name, { ...vethNames(network) }, opts, "vnetlab", "VethParent");
+    /** `networks`: the Docker network names, each of which gets a pair. */
+    constructor(name: string, networks: readonly string[], opts?: pulumi.CustomResourceOptions) {
+        const pairs = [...networks].sort().map(vethNames);
+        super(vethProvider, name, { pairs }, opts, "vnetlab", "VethParents");
     }
 }

@@ -15,7 +15,7 @@ import { RecordingMocks, TEST_SEED, promiseOf, stackLab } from "../support/recor
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 type Json = any;
 
-const VETH_PARENT = "pulumi-nodejs:dynamic/vnetlab:VethParent";
+const VETH_PARENTS = "pulumi-nodejs:dynamic/vnetlab:VethParents";
 
 async function run(stack: string, vethParents: boolean, lab: unknown = stackLab(stack)): Promise<RecordingMocks> {
     const mocks = new RecordingMocks();
@@ -69,26 +69,29 @@ describe("veth parents of macvlan segments", function () {
     this.timeout(30000);
     const plan = planLab(parseLab(stackLab("site-to-site"), "site-to-site"), "site-to-site");
 
-    it("gives every segment a veth pair of its own where Docker cannot make a parent, named after its network", async () => {
+    it("gives every segment a veth pair of its own where Docker cannot make a parent, named after its network, all in one resource", async () => {
         const mocks = await run("site-to-site", true);
-        const parents = mocks.ofType(VETH_PARENT);
-        expect(parents.map((p) => p.name).sort()).to.deep.equal(plan.segments.map((s) => `${s.key}-parent`).sort());
+        const resources = mocks.ofType(VETH_PARENTS);
+        expect(resources.map((r) => r.name)).to.deep.equal([`${plan.name}-veth-parents`]);
+        const pairs: Json[] = (resources[0]!.inputs as Json).pairs;
         const networks = new Map(mocks.networks().map((n) => [n.name, n.inputs as Json]));
+        expect(pairs).to.deep.equal(plan.segments.map((s) => s.networkName).sort().map(vethNames));
         for (const segment of plan.segments) {
             const veth = vethNames(segment.networkName);
-            const parent: Json = parents.find((p) => p.name === `${segment.key}-parent`)!.inputs;
-            expect({ name: parent.name, peer: parent.peer }).to.deep.equal(veth);
             expect(veth.name.length).to.be.at.most(15);
             expect(networks.get(segment.key)!.options).to.deep.equal({ parent: veth.name });
         }
     });
 
     it("leaves it to Docker where Docker can, and uses a configured parent as it is", async () => {
-        expect((await run("site-to-site", false)).ofType(VETH_PARENT)).to.deep.equal([]);
+        expect((await run("site-to-site", false)).ofType(VETH_PARENTS)).to.deep.equal([]);
         const lab = stackLab("site-to-site") as Json;
         lab.network = { parents: { "lan-a": "my-veth0" } };
         const mocks = await run("site-to-site", true, lab);
-        expect(mocks.ofType(VETH_PARENT).map((p) => p.name)).to.not.include("lan-a-parent");
+        const pairs: Json[] = (mocks.ofType(VETH_PARENTS)[0]!.inputs as Json).pairs;
+        const lanA = plan.segments.find((s) => s.key === "lan-a")!;
+        expect(pairs).to.not.deep.include(vethNames(lanA.networkName));
+        expect(pairs).to.have.length(plan.segments.length - 1);
         expect((mocks.networks().find((n) => n.name === "lan-a")!.inputs as Json).options).to.deep.equal({ parent: "my-veth0" });
     });
 });
