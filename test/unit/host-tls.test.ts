@@ -8,9 +8,11 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import { LabStack, writeStackLab } from "../../automation/lab";
 import { deployLab } from "../../components/deploy";
 import { HostTlsSecretsError, requireHostTls, tlsStackKey } from "../../host/engines";
 import { HOST_ESP_ENV } from "../../host/preflight";
+import { stackFile } from "../../model/stack-file";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
 import type { LabPlan } from "../../plan/types";
@@ -73,6 +75,10 @@ const messageOf = (error: unknown): string => {
     return (error as Error).message;
 };
 
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(() => expect.fail("expected a refusal"), (e: unknown) => e);
+}
+
 describe("a Docker host with tls and its stack secrets", function () {
     this.timeout(30_000);
     const engines = new CountingEngines();
@@ -114,6 +120,31 @@ describe("a Docker host with tls and its stack secrets", function () {
             expect(() => requireHostTls(planOf(two), STACK, (host) => (host === "h3" ? "pem" : undefined)))
                 .to.throw(HostTlsSecretsError, /\n {2}vnetlab:lab\.hosts\.h2\.tls: is on, but the stack secrets vnetlab:tls-h2-ca, vnetlab:tls-h2-cert, vnetlab:tls-h2-key are not set/)
                 .with.property("message").that.does.not.include("hosts.h3");
+        });
+    });
+
+    describe("npm run lab -- up|preview (LabStack.open)", () => {
+        // Should the refusal ever come later, whatever the stack would leave goes to a backend of its own.
+        const backend = fs.mkdtempSync(path.join(os.tmpdir(), "vnetlab-tls-backend-"));
+        const env = { PULUMI_BACKEND_URL: `file://${backend}` };
+        afterEach(() => fs.rmSync(stackFile(STACK), { force: true }));
+        after(() => fs.rmSync(backend, { recursive: true, force: true }));
+
+        it("refuses a TLS host without its secrets before any engine is asked and before there is a stack or a stack file", async () => {
+            const error = await rejection(LabStack.open(STACK, { lab, env }));
+            expect(messageOf(error)).to.equal(H3_WITHOUT_MATERIAL);
+            expect(engines.connections).to.equal(0);
+            expect(fs.existsSync(stackFile(STACK)), "stack file").to.equal(false);
+            expect(fs.readdirSync(backend), "backend").to.deep.equal([]);
+        });
+
+        it("counts the secrets in the stack file (encrypted) and those the command is about to set", async () => {
+            writeStackLab(STACK, lab);
+            const file = fs.readFileSync(stackFile(STACK), "utf8");
+            fs.writeFileSync(stackFile(STACK), file.replace(/^config:\n/m, `config:\n  ${tlsStackKey("h3", "ca")}:\n    secure: v1:AAAA\n`));
+            const error = await rejection(LabStack.open(STACK, { env, secrets: { [tlsStackKey("h3", "cert")]: PEM.cert } }));
+            expect(messageOf(error)).to.include("the stack secret vnetlab:tls-h3-key is not set").and.not.include("tls-h3-ca").and.not.include("tls-h3-cert");
+            expect(engines.connections).to.equal(0);
         });
     });
 
