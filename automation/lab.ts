@@ -337,13 +337,24 @@ function stackTls(config: ConfigMap, plan: Pick<LabPlan, "hosts">, stackName: st
     return (host) => found[host.name];
 }
 
-/** A deployed lab's Docker client: each node on its host, TLS hosts with the stack's secrets. */
-export async function deployedDocker(stackName: string, plan: LabPlan): Promise<Docker> {
-    if (!(plan.hosts ?? []).some((h) => h.tls)) return labDocker(plan);
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
-        .catch((e: unknown) => { throw pulumiError(e); });
+/** What of a selected stack a command that reaches into its deployed lab reads. */
+export type DeployedStack = Pick<Stack, "outputs" | "getAllConfig">;
+
+/**
+ * A deployed lab as the commands that reach into it take it (verify, lab
+ * fault): its plan from the stack's outputs, and a Docker client that finds
+ * each node on its host, TLS hosts with the stack's secrets. The stack is
+ * selected once for both: each selection runs the CLI (`pulumi version`,
+ * `pulumi stack select`).
+ */
+export async function deployedLab(
+    stackName: string, select: (stackName: string) => Promise<DeployedStack> = selectDeployed,
+): Promise<{ readonly plan: LabPlan; readonly docker: Docker }> {
+    const stack = await select(stackName);
+    const { plan } = await stackManifest(stack, stackName);
+    if (!(plan.hosts ?? []).some((h) => h.tls)) return { plan, docker: labDocker(plan) };
     const config = await stack.getAllConfig().catch((e: unknown) => { throw pulumiError(e); });
-    return labDocker(plan, stackTls(config, plan, stackName));
+    return { plan, docker: labDocker(plan, stackTls(config, plan, stackName)) };
 }
 
 /** The lab's nodes whose containers exist but do not run (a start program that gave up). */
@@ -399,8 +410,16 @@ function defaultStateDir(): string {
  * anything: `pulumi stack output` through vnetlab's toolchain.
  */
 export async function deployedManifest(stackName: string): Promise<LabManifest> {
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
+    return stackManifest(await selectDeployed(stackName), stackName);
+}
+
+/** A stack that exists, selected as it is: nothing is created. */
+async function selectDeployed(stackName: string): Promise<Stack> {
+    return LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
         .catch((e: unknown) => { throw pulumiError(e); });
+}
+
+async function stackManifest(stack: Pick<Stack, "outputs">, stackName: string): Promise<LabManifest> {
     const outputs = await stack.outputs().catch((e: unknown) => { throw pulumiError(e); });
     return readManifest(outputs.manifest?.value, `the outputs of stack ${stackName} (is the lab deployed?)`);
 }

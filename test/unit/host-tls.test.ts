@@ -8,13 +8,15 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { LabStack, writeStackLab } from "../../automation/lab";
+import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { DeployedStack, LabStack, deployedLab, writeStackLab } from "../../automation/lab";
 import { deployLab } from "../../components/deploy";
-import { HostTlsSecretsError, requireHostTls, tlsStackKey } from "../../host/engines";
+import { HostTlsSecretsError, engineOfContainer, requireHostTls, tlsStackKey } from "../../host/engines";
 import { HOST_ESP_ENV } from "../../host/preflight";
 import { stackFile } from "../../model/stack-file";
 import { parseLab } from "../../model/validate";
 import { planLab } from "../../plan/plan";
+import { manifestOf } from "../../plan/summary";
 import type { LabPlan } from "../../plan/types";
 import type { Raw } from "../support/broken-labs";
 import { RecordingMocks, TEST_SEED, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
@@ -207,6 +209,42 @@ describe("a Docker host with tls and its stack secrets", function () {
             expect(error).to.equal(undefined);
             const provider = mocks.ofType("pulumi:providers:docker").find((p) => p.name === "host-h3")!;
             for (const input of ["caMaterial", "certMaterial", "keyMaterial"]) expect(isSecret(provider.inputs[input]), input).to.equal(true);
+        });
+    });
+
+    describe("verify and lab fault (deployedLab)", () => {
+        const plan = () => planOf(lab);
+        /** A selected stack of the deployed lab, and how often it was selected. */
+        function deployed(config: ConfigMap) {
+            const selected: string[] = [];
+            const select = async (name: string): Promise<DeployedStack> => {
+                selected.push(name);
+                return {
+                    outputs: async () => ({ manifest: { value: manifestOf(plan()), secret: false } }),
+                    getAllConfig: async () => config,
+                };
+            };
+            return { selected, select };
+        }
+        const secretsOf = (parts: readonly (keyof typeof PEM)[]): ConfigMap =>
+            Object.fromEntries(parts.map((part) => [tlsStackKey("h3", part), { value: PEM[part], secret: true }]));
+
+        it("selects the stack once, for the manifest and the TLS secrets both, and reaches the TLS host with them", async () => {
+            const stack = deployed(secretsOf(["ca", "cert", "key"]));
+            const { plan: read, docker } = await deployedLab(STACK, stack.select);
+            expect(stack.selected).to.deep.equal([STACK]);
+            expect(read).to.deep.equal(plan());
+            const container = (node: string) => read.nodes.find((n) => n.name === node)!.containerName;
+            const modem = (node: string) => engineOfContainer(docker, container(node)).modem as { ca?: string; cert?: string; key?: string; protocol?: string };
+            expect(modem("gateway-b")).to.include({ ...PEM, protocol: "https" });
+            expect(modem("gateway-a").ca).to.equal(undefined);
+            expect(engines.connections).to.equal(0);
+        });
+
+        it("refuses a deployed lab whose TLS host has lost a secret, with what to set", async () => {
+            const error = await rejection(deployedLab(STACK, deployed(secretsOf(["ca", "cert"])).select));
+            expect(messageOf(error)).to.include("vnetlab:lab.hosts.h3.tls: is on, but the stack secret vnetlab:tls-h3-key is not set");
+            expect(engines.connections).to.equal(0);
         });
     });
 });
