@@ -325,9 +325,9 @@ export class LabStack {
         return JSON.parse(stdout) as StateExport;
     }
 
-    /** The deployed lab's manifest, from the stack's outputs. */
+    /** The deployed lab's manifest, from the outputs of the stack this one opened. */
     async manifest(): Promise<LabManifest> {
-        return deployedManifest(this.name);
+        return stackManifest(this.stack, this.name);
     }
 }
 
