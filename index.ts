@@ -15,10 +15,7 @@ export = async () => {
         seed: config.getSecret("seed"),
         tunnelSecret: (tunnel) => config.getSecret(`psk-${tunnel}`),
         // A tcp:// Docker host with tls: its CA, certificate and key.
-        hostTls: (host) => {
-            const [ca, cert, key] = (["ca", "cert", "key"] as const).map((part) => config.getSecret(tlsConfigKey(host, part)));
-            return ca && cert && key ? { ca, cert, key } : undefined;
-        },
+        hostTlsSecret: (host, part) => config.getSecret(tlsConfigKey(host, part)),
     });
     return {
         /** One row per node: role, lab addresses, container and how to get a shell in it. */

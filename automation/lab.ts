@@ -11,7 +11,7 @@ import { promisify } from "util";
 import Docker from "dockerode";
 import { stringify } from "yaml";
 import {
-    CommandError, DestroyResult, EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OpMap, PreviewResult, PulumiCommand, Stack, StackNotFoundError, UpResult,
+    CommandError, ConfigMap, DestroyResult, EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OpMap, PreviewResult, PulumiCommand, Stack, StackNotFoundError, UpResult,
 } from "@pulumi/pulumi/automation";
 import { LAB_KEY, PROJECT_DIR, readStackDocument, stackFile } from "../model/stack-file";
 import { SEED_CONFIG_KEY } from "../model/seed";
@@ -22,7 +22,7 @@ import type { LabPlan } from "../plan/types";
 import { LabManifest, readManifest } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkDataplane, checkHosts } from "../host/preflight";
-import { EngineTls, TlsOf, labDocker, labEngines, tlsConfigKey } from "../host/engines";
+import { TlsOf, labDocker, labEngines, requireHostTls, tlsStackKey } from "../host/engines";
 import { SETUP_HINT, findToolchain } from "./toolchain";
 import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
 
@@ -137,7 +137,13 @@ export class LabStack {
     static async open(name: string, options: LabStackOptions = {}): Promise<LabStack> {
         const file = stackFile(name);
         if (options.lab === undefined && !fs.existsSync(file)) throw new Error(`no stack file ${file}`);
-        const plan = planLab(parseLab(options.lab ?? readStackDocument(file).config?.[LAB_KEY], name), name);
+        const config = readStackDocument(file).config ?? {};
+        const plan = planLab(parseLab(options.lab ?? config[LAB_KEY], name), name);
+        // A TLS host without its material would only seem not to answer: its
+        // secrets must be in the stack file (encrypted: present is enough) or
+        // about to be set, before anything connects or there is a stack.
+        const secretsGiven = new Set([...Object.keys(config), ...Object.keys(options.secrets ?? {})]);
+        requireHostTls(plan, name, (host, part) => (secretsGiven.has(tlsStackKey(host, part)) ? true : undefined));
         // A lab this host cannot carry (host/preflight.ts) is refused before
         // there is a stack, or a stack file, for it. The program asks too,
         // for `pulumi` run by hand.
@@ -151,12 +157,15 @@ export class LabStack {
 
         const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env))
             .catch((e: unknown) => { throw pulumiError(e); });
-        const config = await stack.getAllConfig();
-        if (config[SEED_CONFIG_KEY] === undefined) {
+        const stackConfig = await stack.getAllConfig();
+        if (stackConfig[SEED_CONFIG_KEY] === undefined) {
             await stack.setConfig(SEED_CONFIG_KEY, { value: crypto.randomBytes(32).toString("hex"), secret: true });
         }
-        for (const [key, value] of Object.entries(options.secrets ?? {})) await stack.setConfig(key, { value, secret: true });
-        const tls = await stackTls(stack, plan);
+        for (const [key, value] of Object.entries(options.secrets ?? {})) {
+            await stack.setConfig(key, { value, secret: true });
+            stackConfig[key] = { value, secret: true };
+        }
+        const tls = stackTls(stackConfig, plan, name);
         if (tlsHosts) await checkHosts(plan, tls);
         return new LabStack(name, stack, plan, tls);
     }
@@ -316,29 +325,36 @@ export class LabStack {
         return JSON.parse(stdout) as StateExport;
     }
 
-    /** The deployed lab's manifest, from the stack's outputs. */
+    /** The deployed lab's manifest, from the outputs of the stack this one opened. */
     async manifest(): Promise<LabManifest> {
-        return deployedManifest(this.name);
+        return stackManifest(this.stack, this.name);
     }
 }
 
-/** The TLS material of each host with tls, from the stack's secrets; a host without all three has none. */
-async function stackTls(stack: Stack, plan: Pick<LabPlan, "hosts">): Promise<TlsOf> {
-    const found = new Map<string, EngineTls>();
-    const config = (plan.hosts ?? []).some((h) => h.tls) ? await stack.getAllConfig() : {};
-    for (const host of (plan.hosts ?? []).filter((h) => h.tls)) {
-        const [ca, cert, key] = (["ca", "cert", "key"] as const).map((part) => config[`vnetlab:${tlsConfigKey(host.name, part)}`]?.value);
-        if (ca !== undefined && cert !== undefined && key !== undefined) found.set(host.name, { ca, cert, key });
-    }
-    return (host) => found.get(host.name);
+/** The TLS material of each host with tls, from the stack's config (secrets decrypted); a host without all three is refused. */
+function stackTls(config: ConfigMap, plan: Pick<LabPlan, "hosts">, stackName: string): TlsOf {
+    const found = requireHostTls(plan, stackName, (host, part) => config[tlsStackKey(host, part)]?.value);
+    return (host) => found[host.name];
 }
 
-/** A deployed lab's Docker client: each node on its host, TLS hosts with the stack's secrets. */
-export async function deployedDocker(stackName: string, plan: LabPlan): Promise<Docker> {
-    if (!(plan.hosts ?? []).some((h) => h.tls)) return labDocker(plan);
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
-        .catch((e: unknown) => { throw pulumiError(e); });
-    return labDocker(plan, await stackTls(stack, plan));
+/** What of a selected stack a command that reaches into its deployed lab reads. */
+export type DeployedStack = Pick<Stack, "outputs" | "getAllConfig">;
+
+/**
+ * A deployed lab as the commands that reach into it take it (verify, lab
+ * fault): its plan from the stack's outputs, and a Docker client that finds
+ * each node on its host, TLS hosts with the stack's secrets. The stack is
+ * selected once for both: each selection runs the CLI (`pulumi version`,
+ * `pulumi stack select`).
+ */
+export async function deployedLab(
+    stackName: string, select: (stackName: string) => Promise<DeployedStack> = selectDeployed,
+): Promise<{ readonly plan: LabPlan; readonly docker: Docker }> {
+    const stack = await select(stackName);
+    const { plan } = await stackManifest(stack, stackName);
+    if (!(plan.hosts ?? []).some((h) => h.tls)) return { plan, docker: labDocker(plan) };
+    const config = await stack.getAllConfig().catch((e: unknown) => { throw pulumiError(e); });
+    return { plan, docker: labDocker(plan, stackTls(config, plan, stackName)) };
 }
 
 /** The lab's nodes whose containers exist but do not run (a start program that gave up). */
@@ -394,8 +410,16 @@ function defaultStateDir(): string {
  * anything: `pulumi stack output` through vnetlab's toolchain.
  */
 export async function deployedManifest(stackName: string): Promise<LabManifest> {
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
+    return stackManifest(await selectDeployed(stackName), stackName);
+}
+
+/** A stack that exists, selected as it is: nothing is created. */
+async function selectDeployed(stackName: string): Promise<Stack> {
+    return LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())
         .catch((e: unknown) => { throw pulumiError(e); });
+}
+
+async function stackManifest(stack: Pick<Stack, "outputs">, stackName: string): Promise<LabManifest> {
     const outputs = await stack.outputs().catch((e: unknown) => { throw pulumiError(e); });
     return readManifest(outputs.manifest?.value, `the outputs of stack ${stackName} (is the lab deployed?)`);
 }

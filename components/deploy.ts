@@ -4,7 +4,7 @@ import { checkSeed, requireSeed } from "../model/seed";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
 import { PreflightOptions, checkDataplane, checkHosts } from "../host/preflight";
-import type { EngineTls } from "../host/engines";
+import { EngineTls, requireHostTls } from "../host/engines";
 import type { HostTls } from "./hosts";
 import { dockerMakesMacvlanParents } from "../host/links";
 import { Lab } from "./lab";
@@ -19,8 +19,8 @@ export interface LabInputs {
     readonly tunnelSecret?: (tunnel: string) => pulumi.Output<string> | undefined;
     /** See LabArgs.vethParents; deployLabOnHost asks the host. */
     readonly vethParents?: boolean;
-    /** Looks up a tcp:// host's TLS secrets (`vnetlab:tls-<host>-ca`, `-cert`, `-key`); undefined unless all three are set. */
-    readonly hostTls?: (host: string) => HostTls | undefined;
+    /** Looks up one part of a tcp:// host's TLS material, a stack secret (`vnetlab:tls-<host>-ca`, `-cert`, `-key`). */
+    readonly hostTlsSecret?: (host: string, part: keyof EngineTls) => pulumi.Input<string> | undefined;
 }
 
 /**
@@ -34,37 +34,37 @@ export interface LabInputs {
 export function deployLab(inputs: LabInputs): Lab {
     const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
     const seed = requireSeed(inputs.seed, inputs.stack);
+    const hostTls = hostTlsOf(plan, inputs);
     const checked = typeof seed === "string"
         ? checkSeed(seed, inputs.stack)
         : pulumi.output(seed).apply((value) => checkSeed(value, inputs.stack));
-    return register(plan, checked, inputs);
+    return register(plan, checked, hostTls, inputs);
 }
 
 /**
  * deployLab, after asking the Docker host whether its kernel can carry the
  * lab's IPsec (host/preflight.ts): a lab it cannot carry (transport mode
  * without kernel ESP) is refused before anything is registered, as is a
- * missing or short seed. The program (index.ts) deploys this way.
+ * missing or short seed, or a TLS host without its secrets (before any host
+ * is asked). The program (index.ts) deploys this way.
  */
 export async function deployLabOnHost(inputs: LabInputs, preflight: PreflightOptions = {}): Promise<Lab> {
     const plan = planLab(parseLab(inputs.lab, inputs.stack), inputs.stack);
     const seed = requireSeed(inputs.seed, inputs.stack);
     checkSeed(await valueOf(seed), inputs.stack);
+    const hostTls = hostTlsOf(plan, inputs);
     const tls: Record<string, EngineTls> = {};
-    for (const [host, secrets] of Object.entries(hostTlsOf(plan, inputs))) {
+    for (const [host, secrets] of Object.entries(hostTls)) {
         tls[host] = { ca: await valueOf(secrets.ca), cert: await valueOf(secrets.cert), key: await valueOf(secrets.key) };
     }
     await checkHosts(plan, (host) => tls[host.name]);
     await checkDataplane(plan, preflight);
-    return register(plan, seed, { vethParents: !dockerMakesMacvlanParents(), ...inputs });
+    return register(plan, seed, hostTls, { vethParents: !dockerMakesMacvlanParents(), ...inputs });
 }
 
-/** The TLS secrets of each host with tls that has them. */
+/** The TLS secrets of each host with tls; a host without all three stops the program here. */
 function hostTlsOf(plan: LabPlan, inputs: LabInputs): Record<string, HostTls> {
-    return Object.fromEntries((plan.hosts ?? []).flatMap((host) => {
-        const secrets = host.tls ? inputs.hostTls?.(host.name) : undefined;
-        return secrets ? [[host.name, secrets] as const] : [];
-    }));
+    return requireHostTls(plan, inputs.stack, (host, part) => inputs.hostTlsSecret?.(host, part));
 }
 
 /** An Input's value. Config values are never unknown, not even in a preview, so this resolves. */
@@ -72,13 +72,13 @@ function valueOf(input: pulumi.Input<string>): Promise<string> {
     return new Promise((resolve) => pulumi.output(input).apply((value) => { resolve(value); return value; }));
 }
 
-function register(plan: LabPlan, seed: pulumi.Input<string>, inputs: LabInputs): Lab {
+function register(plan: LabPlan, seed: pulumi.Input<string>, hostTls: Record<string, HostTls>, inputs: LabInputs): Lab {
     const tunnelSecrets: Record<string, pulumi.Output<string>> = {};
     for (const t of plan.tunnels) {
         const psk = inputs.tunnelSecret?.(t.name);
         if (psk !== undefined) tunnelSecrets[t.name] = psk;
     }
-    return withoutStackTraces(() => new Lab(plan.name, { plan, seed, tunnelSecrets, vethParents: inputs.vethParents ?? false, hostTls: hostTlsOf(plan, inputs) }));
+    return withoutStackTraces(() => new Lab(plan.name, { plan, seed, tunnelSecrets, vethParents: inputs.vethParents ?? false, hostTls }));
 }
 
 /**

@@ -16,7 +16,8 @@ export interface HostTls {
  * so that no resource of a node placed elsewhere falls back to it unasked.
  */
 export function hostProvider(host: DockerHostPlan, tls: HostTls | undefined, opts: pulumi.CustomResourceOptions): docker.Provider {
-    if (host.tls && tls === undefined) throw new Error(`host ${host.name}: tls is on, but the stack has no secrets vnetlab:tls-${host.name}-ca, -cert and -key`);
+    // deployLab refuses missing secrets with what to set (requireHostTls); this is a Lab made some other way.
+    if (host.tls && tls === undefined) throw new Error(`host ${host.name}: tls is on, but LabArgs.hostTls holds no material for it`);
     return new docker.Provider(`host-${host.name}`, {
         ...(host.address !== undefined ? { host: host.address } : {}),
         ...(tls ? { caMaterial: pulumi.secret(tls.ca), certMaterial: pulumi.secret(tls.cert), keyMaterial: pulumi.secret(tls.key) } : {}),

@@ -4,6 +4,7 @@
 // node, so that a container is found wherever it runs.
 import Docker from "dockerode";
 import type { DockerHostPlan, LabPlan } from "../plan/types";
+import { formatPath } from "../model/errors";
 
 /** How dockerode reaches one engine: plain data, so that a dynamic provider can take it as an input. */
 export interface EngineConnection {
@@ -48,6 +49,51 @@ export function engineOf(connection: EngineConnection, tls?: EngineTls): Docker 
 
 /** The stack secret (under `vnetlab:`) that holds one part of a tcp:// host's TLS material. */
 export const tlsConfigKey = (host: string, part: keyof EngineTls) => `tls-${host}-${part}`;
+
+/** The same secret as `pulumi config set` and the stack file name it. */
+export const tlsStackKey = (host: string, part: keyof EngineTls) => `vnetlab:${tlsConfigKey(host, part)}`;
+
+const TLS_PARTS: readonly (keyof EngineTls)[] = ["ca", "cert", "key"];
+
+/** One host's TLS material in whatever form a command holds it (PEM text, a Pulumi secret). */
+export type TlsParts<T> = { readonly [part in keyof EngineTls]: T };
+
+/** A host with tls whose material is not all in the stack's secrets. The message never holds a value. */
+export class HostTlsSecretsError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "HostTlsSecretsError";
+    }
+}
+
+/**
+ * The TLS material of each host with tls, by host name, as `secretOf` finds
+ * it in the stack. A host that lacks any part is refused here, before
+ * anything connects: without its material the host would only seem not to
+ * answer. The error names each host's config path and the secrets to set.
+ */
+export function requireHostTls<T>(
+    plan: Pick<LabPlan, "hosts">, stack: string, secretOf: (host: string, part: keyof EngineTls) => T | undefined,
+): Record<string, TlsParts<T>> {
+    const found: Record<string, TlsParts<T>> = {};
+    const problems: string[] = [];
+    for (const host of (plan.hosts ?? []).filter((h) => h.tls)) {
+        const values = TLS_PARTS.map((part) => secretOf(host.name, part));
+        const [ca, cert, key] = values;
+        if (ca !== undefined && cert !== undefined && key !== undefined) {
+            found[host.name] = { ca, cert, key };
+            continue;
+        }
+        const missing = TLS_PARTS.filter((_, i) => values[i] === undefined).map((part) => ({ part, key: tlsStackKey(host.name, part) }));
+        const secrets = missing.length === 1 ? `secret ${missing[0]!.key} is` : `secrets ${missing.map((m) => m.key).join(", ")} are`;
+        problems.push([
+            `${formatPath(["hosts", host.name, "tls"])}: is on, but the stack ${secrets} not set; set ${missing.length === 1 ? "it" : "each"} from its PEM file:`,
+            ...missing.map((m) => `  pulumi config set --stack ${stack} --secret ${m.key} < ${m.part}.pem`),
+        ].join("\n  "));
+    }
+    if (problems.length > 0) throw new HostTlsSecretsError(`the lab's TLS hosts lack their CA, certificate or key in stack ${stack}:\n  ${problems.join("\n  ")}`);
+    return found;
+}
 
 /** Where to find TLS material for a host, when a command has it (the stack's secrets). */
 export type TlsOf = (host: DockerHostPlan) => EngineTls | undefined;

@@ -11,11 +11,10 @@ import * as path from "path";
 import { UsageError, parseCommandLine, runCommand } from "../cli/args";
 import { LabSource, deployedStack, resolveLab } from "../cli/lab-name";
 import { nodeRows } from "../plan/summary";
-import { LabStack, changed, deployedDocker, manifestPath } from "../automation/lab";
+import { LabStack, changed, deployedLab, manifestPath } from "../automation/lab";
 import { labProgress } from "../automation/progress";
 import type { OpMap } from "@pulumi/pulumi/automation";
 import { FAULTS, applyFault, parseFault } from "../host/faults";
-import { loadManifest } from "../verify/load";
 
 const USAGE = "usage: npm run lab -- preview|up|down <stack> [--diff]   (a Pulumi.<stack>.yaml of this project, or hub-and-spoke-<N>)\n" +
     `       npm run lab -- fault <stack> <node> ${FAULTS.join("|")}`;
@@ -80,8 +79,8 @@ async function fault(source: LabSource, node: string, words: readonly string[]):
     } catch (e) {
         throw new UsageError((e as Error).message);
     }
-    const { plan } = await loadManifest({ stack: deployedStack(source) });
-    console.log(await applyFault(await deployedDocker(deployedStack(source), plan), plan, node, kind));
+    const { plan, docker } = await deployedLab(deployedStack(source));
+    console.log(await applyFault(docker, plan, node, kind));
 }
 
 async function main(): Promise<number> {

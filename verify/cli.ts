@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labDocker } from "../host/engines";
-import { deployedDocker } from "../automation/lab";
+import { deployedLab } from "../automation/lab";
 import { parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
 import { deployedStack, resolveLab } from "../cli/lab-name";
 import { formatTable, loadManifest, nodeLogs, summary, verifyLab, CheckResult } from ".";
@@ -56,9 +56,10 @@ async function main(): Promise<number> {
         console.log(`usage: ${USAGE}`);
         return 0;
     }
-    const { plan } = await loadManifest({ file: args.manifest, stack: args.stack && deployedStack(args.stack) });
     // A TLS host's material is in the stack's secrets; a manifest file alone reaches the others.
-    const docker = args.stack ? await deployedDocker(deployedStack(args.stack), plan) : labDocker(plan);
+    const { plan, docker } = args.stack
+        ? await deployedLab(deployedStack(args.stack))
+        : await loadManifest({ file: args.manifest }).then((m) => ({ plan: m.plan, docker: labDocker(m.plan) }));
     const once = async () => {
         const progress = progressReporter(process.stderr);
         return verifyLab(plan, {
