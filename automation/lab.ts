@@ -172,7 +172,8 @@ export class LabStack {
 
     /**
      * The stack if it exists in the backend, as it is: nothing is created,
-     * no seed is set, the host is not asked. For tearing a lab down.
+     * no seed is set, the host is not asked. For tearing a lab down; a TLS
+     * host's material must still be in its secrets.
      */
     static async existing(name: string, options: Pick<LabStackOptions, "env"> = {}): Promise<LabStack | undefined> {
         const file = stackFile(name);
@@ -180,7 +181,9 @@ export class LabStack {
         const plan = planLab(parseLab(readStackDocument(file).config?.[LAB_KEY], name), name);
         try {
             const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env));
-            return new LabStack(name, stack, plan);
+            // The repair of an interrupted run before `down` reaches every host, TLS hosts with their material.
+            const tls = plan.hosts?.some((h) => h.tls) ? stackTls(await stack.getAllConfig(), plan, name) : undefined;
+            return new LabStack(name, stack, plan, tls);
         } catch (e) {
             if (e instanceof StackNotFoundError) return undefined;
             throw pulumiError(e);
