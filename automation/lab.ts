@@ -21,7 +21,7 @@ import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
 import { LabManifest, readManifest } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
-import { checkDataplane, checkHosts } from "../host/preflight";
+import { checkBridgeSegments, checkDataplane, checkHosts } from "../host/preflight";
 import { TlsOf, labDocker, labEngines, requireHostTls, tlsStackKey } from "../host/engines";
 import { SETUP_HINT, findToolchain } from "./toolchain";
 import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
@@ -147,6 +147,7 @@ export class LabStack {
         // A lab this host cannot carry (host/preflight.ts) is refused before
         // there is a stack, or a stack file, for it. The program asks too,
         // for `pulumi` run by hand.
+        checkBridgeSegments(plan);
         await checkDataplane(plan);
         // So are hosts that do not answer or are not in the swarm, at once: from inside the
         // program the same refusal takes a preview's start-up. TLS hosts' material is in the

@@ -3,7 +3,7 @@ import { parseLab } from "../model/validate";
 import { checkSeed, requireSeed } from "../model/seed";
 import { planLab } from "../plan/plan";
 import type { LabPlan } from "../plan/types";
-import { PreflightOptions, checkDataplane, checkHosts } from "../host/preflight";
+import { PreflightOptions, checkBridgeSegments, checkDataplane, checkHosts } from "../host/preflight";
 import { EngineTls, requireHostTls } from "../host/engines";
 import type { HostTls } from "./hosts";
 import { dockerMakesMacvlanParents } from "../host/links";
@@ -58,6 +58,7 @@ export async function deployLabOnHost(inputs: LabInputs, preflight: PreflightOpt
         tls[host] = { ca: await valueOf(secrets.ca), cert: await valueOf(secrets.cert), key: await valueOf(secrets.key) };
     }
     await checkHosts(plan, (host) => tls[host.name]);
+    checkBridgeSegments(plan);
     await checkDataplane(plan, preflight);
     return register(plan, seed, hostTls, { vethParents: !dockerMakesMacvlanParents(), ...inputs });
 }

@@ -1,4 +1,5 @@
 // What the Docker host can do with links, asked without changing anything.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -23,4 +24,26 @@ export function dockerMakesMacvlanParents(env: NodeJS.ProcessEnv = process.env):
             return false;
         }
     });
+}
+
+/**
+ * Whether the local Docker engine isolates its internal bridge networks with
+ * iptables: it runs with `--iptables` (its default), so its
+ * DOCKER-ISOLATION-STAGE-1 chain exists. Such an engine also turns
+ * br_netfilter on, so frames bridged between two containers of one network go
+ * through FORWARD too, where Docker drops each whose source or destination is
+ * outside that network's subnet: everything a lab routes across a segment.
+ * Asked of iptables (root, as the veth parents need). An engine elsewhere
+ * (a remote DOCKER_HOST, Docker Desktop's VM) cannot be asked: no.
+ */
+export function dockerIsolatesBridges(env: NodeJS.ProcessEnv = process.env): boolean {
+    if (process.platform !== "linux") return false;
+    const host = env.DOCKER_HOST;
+    if (host !== undefined && host !== "" && !host.startsWith("unix://")) return false;
+    try {
+        execFileSync("iptables", ["-w", "-n", "-L", "DOCKER-ISOLATION-STAGE-1"], { stdio: "ignore", timeout: 10000 });
+        return true;
+    } catch {
+        return false;
+    }
 }

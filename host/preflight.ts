@@ -22,6 +22,7 @@ import type { LabPlan } from "../plan/types";
 import { demuxDockerFrames } from "./logs";
 import { TlsOf, labEngines } from "./engines";
 import { formatPath } from "../model/errors";
+import { dockerIsolatesBridges } from "./links";
 
 /**
  * Answers the question without Docker: "yes" or "no". For the Pulumi
@@ -109,6 +110,20 @@ export async function checkDataplane(plan: LabPlan, options: PreflightOptions = 
         host = await probeHostEsp(options.docker ?? new Docker(), await buildNodeImage(plan.image), plan, log);
     }
     if (!host.esp) throw new DataplaneUnavailableError(plan.name, needs, host);
+}
+
+/**
+ * Refuses a lab whose segments on the local engine are Docker bridges where
+ * that engine isolates its internal bridges with iptables (host/links.ts):
+ * the lab would come up, and drop every packet it routes. Said before
+ * anything is made, with the config path and what to do instead.
+ */
+export function checkBridgeSegments(plan: LabPlan, isolates: () => boolean = dockerIsolatesBridges): void {
+    const local = plan.segments.filter((s) => s.driver === "bridge" && plan.hosts?.find((h) => h.name === s.host)?.address === undefined);
+    if (local.length === 0 || !isolates()) return;
+    throw new Error(`${formatPath(["network", "driver"])}: is bridge, but this machine's Docker engine isolates its internal bridges with iptables `
+        + "(dockerd --iptables, its default, which also sends bridged frames through iptables): every packet the lab routes across "
+        + `${local.map((s) => s.key).join(", ")} would be dropped. Use driver: macvlan (the default), or run dockerd with --iptables=false.`);
 }
 
 /** How long a host's engine has to answer at preview before the lab is refused. */
