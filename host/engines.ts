@@ -4,7 +4,7 @@
 // node, so that a container is found wherever it runs.
 import Docker from "dockerode";
 import type { DockerHostPlan, LabPlan } from "../plan/types";
-import { formatPath } from "../model/errors";
+import { LabRefusedError, formatPath } from "../model/errors";
 
 /** How dockerode reaches one engine: plain data, so that a dynamic provider can take it as an input. */
 export interface EngineConnection {
@@ -59,7 +59,7 @@ const TLS_PARTS: readonly (keyof EngineTls)[] = ["ca", "cert", "key"];
 export type TlsParts<T> = { readonly [part in keyof EngineTls]: T };
 
 /** A host with tls whose material is not all in the stack's secrets. The message never holds a value. */
-export class HostTlsSecretsError extends Error {
+export class HostTlsSecretsError extends LabRefusedError {
     constructor(message: string) {
         super(message);
         this.name = "HostTlsSecretsError";

@@ -21,7 +21,7 @@ import { DataplaneUnavailableError, HostEsp, kernelIpsecNeeds } from "../plan/da
 import type { LabPlan } from "../plan/types";
 import { demuxDockerFrames } from "./logs";
 import { TlsOf, labEngines } from "./engines";
-import { formatPath } from "../model/errors";
+import { LabRefusedError, formatPath } from "../model/errors";
 import { dockerIsolatesBridges } from "./links";
 
 /**
@@ -121,7 +121,7 @@ export async function checkDataplane(plan: LabPlan, options: PreflightOptions = 
 export function checkBridgeSegments(plan: LabPlan, isolates: () => boolean = dockerIsolatesBridges): void {
     const local = plan.segments.filter((s) => s.driver === "bridge" && plan.hosts?.find((h) => h.name === s.host)?.address === undefined);
     if (local.length === 0 || !isolates()) return;
-    throw new Error(`${formatPath(["network", "driver"])}: is bridge, but this machine's Docker engine isolates its internal bridges with iptables `
+    throw new LabRefusedError(`${formatPath(["network", "driver"])}: is bridge, but this machine's Docker engine isolates its internal bridges with iptables `
         + "(dockerd --iptables, its default, which also sends bridged frames through iptables): every packet the lab routes across "
         + `${local.map((s) => s.key).join(", ")} would be dropped. Use driver: macvlan (the default), or run dockerd with --iptables=false.`);
 }
@@ -168,7 +168,7 @@ export async function checkHosts(plan: LabPlan, tlsOf: TlsOf = () => undefined):
             }
         }
     }
-    if (problems.length > 0) throw new Error(`the lab's Docker hosts are not ready:\n  ${problems.join("\n  ")}`);
+    if (problems.length > 0) throw new LabRefusedError(`the lab's Docker hosts are not ready:\n  ${problems.join("\n  ")}`);
 }
 
 function withTimeout<T>(promise: Promise<T>, seconds: number, message: string): Promise<T> {

@@ -15,8 +15,20 @@ export function formatPath(path: ConfigPath): string {
     );
 }
 
+/**
+ * A lab refused before anything of it is made: a mistake in its config or
+ * secrets, or a host that cannot carry it. Its message says all a user needs;
+ * the program hands it to Pulumi as such (components/deploy.ts).
+ */
+export class LabRefusedError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "LabRefusedError";
+    }
+}
+
 /** Thrown before any resource is registered, listing every problem found. */
-export class LabConfigError extends Error {
+export class LabConfigError extends LabRefusedError {
     constructor(readonly issues: readonly ConfigIssue[]) {
         super(
             `invalid lab config (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +

@@ -2,6 +2,7 @@
 // PSKs are pure functions of it (configs/seed.ts): nothing random is kept in
 // state, and a new seed is a new lab PKI. Like a lab config error, a missing
 // or weak seed stops the program before anything is registered.
+import { LabRefusedError } from "./errors";
 
 export const SEED_CONFIG_KEY = "vnetlab:seed";
 
@@ -11,7 +12,7 @@ export const SEED_MIN_LENGTH = 32;
 const newSeedCommand = (stack: string) => `pulumi config set --stack ${stack} --secret ${SEED_CONFIG_KEY} "$(openssl rand -hex 32)"`;
 
 /** The stack's seed is missing or too short. The message never holds the value. */
-export class SeedConfigError extends Error {
+export class SeedConfigError extends LabRefusedError {
     constructor(message: string) {
         super(message);
         this.name = "SeedConfigError";

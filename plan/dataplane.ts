@@ -3,7 +3,7 @@
 // in the kernel (xfrm); a kernel without it leaves strongSwan's userspace
 // kernel-libipsec, which implements tunnel mode only. Pure: the question to
 // the host is host/preflight.ts's, the start program guards the same rule.
-import { formatPath } from "../model/errors";
+import { LabRefusedError, formatPath } from "../model/errors";
 import type { LabPlan } from "./types";
 
 export interface KernelIpsecNeeds {
@@ -28,7 +28,7 @@ export interface HostEsp {
 }
 
 /** A lab the Docker host cannot carry, refused before anything was created. */
-export class DataplaneUnavailableError extends Error {
+export class DataplaneUnavailableError extends LabRefusedError {
     constructor(readonly lab: string, readonly needs: KernelIpsecNeeds, readonly host: HostEsp) {
         super(refusalMessage(lab, needs, host));
         this.name = "DataplaneUnavailableError";

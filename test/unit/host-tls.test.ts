@@ -7,6 +7,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
+import { refusalOf } from "../support/refusal";
 import * as pulumi from "@pulumi/pulumi";
 import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { DeployedStack, LabStack, deployedLab, writeStackLab } from "../../automation/lab";
@@ -71,9 +72,11 @@ function tlsLab(addresses: { readonly h1: string; readonly h2: string; readonly 
 
 const planOf = (lab: Raw): LabPlan => planLab(parseLab(lab, STACK), STACK);
 
-/** A message without its error's name, as the commands print it. */
+/** A message without its error's name, as the commands print it (the program's: as a RunError, refusalOf). */
 const messageOf = (error: unknown): string => {
-    expect(error).to.be.instanceOf(HostTlsSecretsError);
+    const refusal = pulumi.RunError.isInstance(error) ? refusalOf(error) : error;
+    expect(refusal).to.be.instanceOf(HostTlsSecretsError);
+    expect((error as Error).message).to.equal((refusal as Error).message);
     return (error as Error).message;
 };
 

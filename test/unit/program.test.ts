@@ -1,5 +1,6 @@
 // index.ts as `pulumi up` runs it: config from the stack, outputs exported.
 import { expect } from "chai";
+import { refusalOf } from "../support/refusal";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordingMocks, TEST_SEED, filesOf, isSecret, promiseOf, stackLab } from "../support/recording-mocks";
 import { SECRETS_CONF, derivePsk } from "../../configs";
@@ -82,7 +83,7 @@ describe("index.ts, the Pulumi program", function () {
 
     it("refuses a stack without vnetlab:seed before registering anything, and says how to set one", async () => {
         const { mocks, error } = await runProgram("site-to-site", "yes", { seed: null });
-        expect(error).to.be.instanceOf(SeedConfigError);
+        expect(refusalOf(error)).to.be.instanceOf(SeedConfigError);
         expect((error as Error).message).to.equal([
             "vnetlab:seed is not set; the lab's keys, certificates and generated PSKs derive from this stack secret.",
             "  `npm run lab -- up site-to-site` creates one on first use, or set one yourself:",
@@ -95,7 +96,7 @@ describe("index.ts, the Pulumi program", function () {
     it("refuses a seed shorter than 32 characters before registering anything, without showing it", async () => {
         const short = "0123456789abcdef0123456789abcde";
         const { mocks, error } = await runProgram("dev", "yes", { seed: short });
-        expect(error).to.be.instanceOf(SeedConfigError);
+        expect(refusalOf(error)).to.be.instanceOf(SeedConfigError);
         expect((error as Error).message).to.match(/^vnetlab:seed is shorter than 32 characters;/)
             .and.include('pulumi config set --stack dev --secret vnetlab:seed "$(openssl rand -hex 32)"')
             .and.not.include(short);
@@ -109,7 +110,7 @@ describe("index.ts, the Pulumi program", function () {
 
     it("refuses a transport-mode lab before registering anything when the Docker host's kernel has no ESP", async () => {
         const { mocks, error } = await runProgram("host-to-host-transport", "no");
-        expect(error).to.be.instanceOf(DataplaneUnavailableError);
+        expect(refusalOf(error)).to.be.instanceOf(DataplaneUnavailableError);
         expect((error as Error).message).to.equal([
             "lab vnetlab-host-to-host-transport cannot run on this Docker host; nothing was created:",
             "  tunnel a-b needs transport mode (vnetlab:lab.tunnels.a-b.mode);",
