@@ -409,14 +409,6 @@ function defaultStateDir(): string {
     return path.join(os.homedir(), ".vnetlab", "state");
 }
 
-/**
- * The manifest output of a deployed stack, read without creating or changing
- * anything: `pulumi stack output` through vnetlab's toolchain.
- */
-export async function deployedManifest(stackName: string): Promise<LabManifest> {
-    return stackManifest(await selectDeployed(stackName), stackName);
-}
-
 /** A stack that exists, selected as it is: nothing is created. */
 async function selectDeployed(stackName: string): Promise<Stack> {
     return LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, await workspaceOptions())

@@ -56,10 +56,14 @@ async function main(): Promise<number> {
         console.log(`usage: ${USAGE}`);
         return 0;
     }
-    // A TLS host's material is in the stack's secrets; a manifest file alone reaches the others.
-    const { plan, docker } = args.stack
-        ? await deployedLab(deployedStack(args.stack))
-        : await loadManifest({ file: args.manifest }).then((m) => ({ plan: m.plan, docker: labDocker(m.plan) }));
+    const lab = async () => {
+        if (args.stack) return deployedLab(deployedStack(args.stack));
+        if (args.manifest === undefined) throw new Error("a manifest file or a stack is needed");
+        // A TLS host's material is in the stack's secrets; a manifest file alone reaches the others.
+        const { plan } = await loadManifest(args.manifest);
+        return { plan, docker: labDocker(plan) };
+    };
+    const { plan, docker } = await lab();
     const once = async () => {
         const progress = progressReporter(process.stderr);
         return verifyLab(plan, {
