@@ -22,7 +22,7 @@ import type { LabPlan } from "../plan/types";
 import { LabManifest, readManifest } from "../plan/summary";
 import { NodeNotReadyError, waitUntilReady } from "../verify/ready";
 import { checkBridgeSegments, checkDataplane, checkHosts } from "../host/preflight";
-import { TlsOf, labDocker, labEngines, requireHostTls, tlsStackKey } from "../host/engines";
+import { TlsOf, hasTlsHosts, labDocker, labEngines, requireHostTls, tlsStackKey } from "../host/engines";
 import { SETUP_HINT, findToolchain } from "./toolchain";
 import { remadeNodes, resetTunnels, tunnelResets } from "./reconnect";
 
@@ -152,7 +152,7 @@ export class LabStack {
         // So are hosts that do not answer or are not in the swarm, at once: from inside the
         // program the same refusal takes a preview's start-up. TLS hosts' material is in the
         // stack's secrets: those are asked once the stack is open.
-        const tlsHosts = plan.hosts?.some((h) => h.tls) ?? false;
+        const tlsHosts = hasTlsHosts(plan);
         if (!tlsHosts) await checkHosts(plan);
         if (options.lab !== undefined) writeStackLab(name, options.lab);
 
@@ -183,7 +183,7 @@ export class LabStack {
         try {
             const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: PROJECT_DIR }, await workspaceOptions(options.env));
             // The repair of an interrupted run before `down` reaches every host, TLS hosts with their material.
-            const tls = plan.hosts?.some((h) => h.tls) ? stackTls(await stack.getAllConfig(), plan, name) : undefined;
+            const tls = hasTlsHosts(plan) ? stackTls(await stack.getAllConfig(), plan, name) : undefined;
             return new LabStack(name, stack, plan, tls);
         } catch (e) {
             if (e instanceof StackNotFoundError) return undefined;
@@ -356,7 +356,7 @@ export async function deployedLab(
 ): Promise<{ readonly plan: LabPlan; readonly docker: Docker }> {
     const stack = await select(stackName);
     const { plan } = await stackManifest(stack, stackName);
-    if (!(plan.hosts ?? []).some((h) => h.tls)) return { plan, docker: labDocker(plan) };
+    if (!hasTlsHosts(plan)) return { plan, docker: labDocker(plan) };
     const config = await stack.getAllConfig().catch((e: unknown) => { throw pulumiError(e); });
     return { plan, docker: labDocker(plan, stackTls(config, plan, stackName)) };
 }

@@ -32,8 +32,8 @@ export interface SiteArgs {
 export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: VethParents | undefined, opts: pulumi.CustomResourceOptions,
     providers: Readonly<Record<string, docker.Provider>> = {}): docker.Network {
     const provider = segment.host !== undefined ? providers[segment.host] : undefined;
-    const vethParent = vethParents !== undefined && needsVethParent(lab, segment) ? vethNames(segment.networkName).name : undefined;
-    const parent = segment.parent ?? vethParent;
+    const onVeth = vethParents !== undefined && needsVethParent(lab, segment) ? vethParents : undefined;
+    const parent = segment.parent ?? (onVeth ? vethNames(segment.networkName).name : undefined);
     return new docker.Network(segment.key, {
         name: segment.networkName,
         driver: segment.driver,
@@ -48,7 +48,7 @@ export function segmentNetwork(lab: LabPlan, segment: SegmentPlan, vethParents: 
     }, {
         ...opts,
         ...(provider ? { provider } : {}),
-        ...(vethParent !== undefined ? { dependsOn: [vethParents!] } : {}),
+        ...(onVeth ? { dependsOn: [onVeth] } : {}),
         // The swarm adds the VXLAN id it chose to an overlay's options, which the provider reads
         // back: the network would differ from its inputs on every preview, and be replaced.
         ...(segment.driver === "overlay" ? { ignoreChanges: ["options"] } : {}),

@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { onLocalEngine } from "../plan/hosts";
 import type { LabPlan, SegmentPlan } from "../plan/types";
 
 /**
@@ -18,8 +19,7 @@ export function vethNames(network: string): { readonly name: string; readonly pe
  * local engine (the machine that runs Pulumi, where the pair is made).
  */
 export function needsVethParent(lab: LabPlan, segment: SegmentPlan): boolean {
-    const local = lab.hosts?.find((h) => h.name === segment.host)?.address === undefined;
-    return local && segment.driver === "macvlan" && segment.parent === undefined;
+    return onLocalEngine(lab, segment) && segment.driver === "macvlan" && segment.parent === undefined;
 }
 
 interface VethPair {

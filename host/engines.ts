@@ -53,7 +53,8 @@ export const tlsConfigKey = (host: string, part: keyof EngineTls) => `tls-${host
 /** The same secret as `pulumi config set` and the stack file name it. */
 export const tlsStackKey = (host: string, part: keyof EngineTls) => `vnetlab:${tlsConfigKey(host, part)}`;
 
-const TLS_PARTS: readonly (keyof EngineTls)[] = ["ca", "cert", "key"];
+/** The three parts of a host's TLS material, each a stack secret of its own. */
+export const TLS_PARTS: readonly (keyof EngineTls)[] = ["ca", "cert", "key"];
 
 /** One host's TLS material in whatever form a command holds it (PEM text, a Pulumi secret). */
 export type TlsParts<T> = { readonly [part in keyof EngineTls]: T };
@@ -94,6 +95,9 @@ export function requireHostTls<T>(
     if (problems.length > 0) throw new HostTlsSecretsError(`the lab's TLS hosts lack their CA, certificate or key in stack ${stack}:\n  ${problems.join("\n  ")}`);
     return found;
 }
+
+/** Whether some host of the lab is reached with TLS, whose material is in the stack's secrets. */
+export const hasTlsHosts = (plan: Pick<LabPlan, "hosts">): boolean => plan.hosts?.some((h) => h.tls) ?? false;
 
 /** Where to find TLS material for a host, when a command has it (the stack's secrets). */
 export type TlsOf = (host: DockerHostPlan) => EngineTls | undefined;

@@ -4,6 +4,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+/** Whether the Docker engine runs on this machine's Linux kernel: not a remote DOCKER_HOST, nor Docker Desktop's VM. */
+function engineOnThisKernel(env: NodeJS.ProcessEnv): boolean {
+    const host = env.DOCKER_HOST;
+    return process.platform === "linux" && (host === undefined || host === "" || host.startsWith("unix://"));
+}
+
 /**
  * Whether Docker can make a macvlan network without a parent: it then makes a
  * dummy link, which needs the kernel's dummy driver. Answered from what the
@@ -12,9 +18,7 @@ import * as path from "path";
  * Desktop's VM, a remote DOCKER_HOST) is taken to have it, as usual kernels do.
  */
 export function dockerMakesMacvlanParents(env: NodeJS.ProcessEnv = process.env): boolean {
-    if (process.platform !== "linux") return true;
-    const host = env.DOCKER_HOST;
-    if (host !== undefined && host !== "" && !host.startsWith("unix://")) return true;
+    if (!engineOnThisKernel(env)) return true;
     if (fs.existsSync("/sys/module/dummy")) return true;
     const modules = path.join("/lib/modules", os.release());
     return ["modules.dep", "modules.builtin"].some((file) => {
@@ -37,9 +41,7 @@ export function dockerMakesMacvlanParents(env: NodeJS.ProcessEnv = process.env):
  * (a remote DOCKER_HOST, Docker Desktop's VM) cannot be asked: no.
  */
 export function dockerIsolatesBridges(env: NodeJS.ProcessEnv = process.env): boolean {
-    if (process.platform !== "linux") return false;
-    const host = env.DOCKER_HOST;
-    if (host !== undefined && host !== "" && !host.startsWith("unix://")) return false;
+    if (!engineOnThisKernel(env)) return false;
     try {
         execFileSync("iptables", ["-w", "-n", "-L", "DOCKER-ISOLATION-STAGE-1"], { stdio: "ignore", timeout: 10000 });
         return true;

@@ -23,6 +23,7 @@ import { demuxDockerFrames } from "./logs";
 import { TlsOf, labEngines } from "./engines";
 import { LabRefusedError, formatPath } from "../model/errors";
 import { dockerIsolatesBridges } from "./links";
+import { onLocalEngine } from "../plan/hosts";
 
 /**
  * Answers the question without Docker: "yes" or "no". For the Pulumi
@@ -119,7 +120,7 @@ export async function checkDataplane(plan: LabPlan, options: PreflightOptions = 
  * anything is made, with the config path and what to do instead.
  */
 export function checkBridgeSegments(plan: LabPlan, isolates: () => boolean = dockerIsolatesBridges): void {
-    const local = plan.segments.filter((s) => s.driver === "bridge" && plan.hosts?.find((h) => h.name === s.host)?.address === undefined);
+    const local = plan.segments.filter((s) => s.driver === "bridge" && onLocalEngine(plan, s));
     if (local.length === 0 || !isolates()) return;
     throw new LabRefusedError(`${formatPath(["network", "driver"])}: is bridge, but this machine's Docker engine isolates its internal bridges with iptables `
         + "(dockerd --iptables, its default, which also sends bridged frames through iptables): every packet the lab routes across "

@@ -4,7 +4,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { tlsStackKey } from "./engines";
+import { TLS_PARTS, tlsStackKey } from "./engines";
 import { PROJECT_DIR } from "../model/stack-file";
 
 const SCRIPT = path.join(PROJECT_DIR, "scripts", "sim-swarm.sh");
@@ -26,7 +26,7 @@ export const SIM_SWARM_TLS = { host: "h3", address: "tcp://100.127.255.3:2376", 
 
 /** The stack secrets (`vnetlab:tls-h3-ca`, `-cert`, `-key`) a lab needs to reach that host over TLS. */
 export function simSwarmTlsSecrets(): Record<string, string> {
-    return Object.fromEntries((["ca", "cert", "key"] as const).map((part) => [
+    return Object.fromEntries(TLS_PARTS.map((part) => [
         tlsStackKey(SIM_SWARM_TLS.host, part), fs.readFileSync(path.join(SIM_SWARM_TLS.dir, `${part}.pem`), "utf8"),
     ]));
 }

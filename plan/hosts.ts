@@ -3,7 +3,7 @@
 import type { LabConfig } from "../model/schema";
 import { LabConfigError } from "../model/errors";
 import { gatewayName, hasRouter } from "../model/names";
-import type { DockerHostPlan } from "./types";
+import type { DockerHostPlan, LabPlan, SegmentPlan } from "./types";
 import { byKey, hosts as siteHosts, sortedSites } from "./segments";
 
 /** What moves as one: the router, a site (its gateway and hosts), a NAT router, a road warrior. */
@@ -86,4 +86,9 @@ export function segmentHosts(lab: LabConfig, placement: Placement, key: string, 
  */
 export function dockerMac(ipv4: string): string {
     return ["02", "42", ...ipv4.split(".").map((o) => Number(o).toString(16).padStart(2, "0"))].join(":");
+}
+
+/** Whether a segment's network is made by the local engine: a one-host lab's, or one on a host named without an address. */
+export function onLocalEngine(lab: Pick<LabPlan, "hosts">, segment: Pick<SegmentPlan, "host">): boolean {
+    return lab.hosts?.find((h) => h.name === segment.host)?.address === undefined;
 }
