@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deployLabOnHost } from "./components";
 import { tlsConfigKey } from "./host/engines";
+import { leanRuntime } from "./components/lean-runtime";
+
+// Before the first resource: the SDK's stack traces and debug messages per resource cost a large lab seconds.
+leanRuntime();
 
 // An async program (Pulumi awaits it; the result's properties are the stack's
 // outputs), so that it can ask the Docker host whether its kernel carries the
