@@ -16,6 +16,9 @@
 # prints its duration. A machine with Pulumi installed the usual way needs none
 # of this (see README).
 set -euo pipefail
+# The builds run inside $(ensure ...): without this, bash drops -e there, and a
+# failed step went on to the next and marked the build complete.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 PROJECT_DIR=$PWD
 
@@ -102,6 +105,38 @@ import (
 )
 
 func NewProvider(version string) *schema.Provider { return provider.New(version)() }
+EOF
+
+  # Patch 3, for speed (the build needs it not): before its first look at a
+  # network it created, reads or removes, the provider waits 2 s (the Delay of
+  # its StateChangeConf), for a swarm's overlay network, whose options show
+  # late. A local network is whole once Docker has answered: the wait went
+  # into every boot, refresh and teardown of a lab. Overlay networks wait as
+  # before.
+  local funcs="$up/terraform-provider-docker/internal/provider/resource_docker_network_funcs.go"
+  sed -i -e 's/^\(\t\tDelay: *\)\(networkReadRefreshDelay\|networkRemoveRefreshDelay\),$/\1vnetlabNetworkDelay(d, \2),/' "$funcs"
+  if [ "$(grep -c 'vnetlabNetworkDelay(d, network\(Read\|Remove\)RefreshDelay),' "$funcs")" != 2 ]; then
+    log "patch 3: $funcs no longer has the two network delays it changes"
+    return 1
+  fi
+  cat >"$up/terraform-provider-docker/internal/provider/vnetlab_network_delay.go" <<'EOF'
+// Added by vnetlab's scripts/setup-pulumi.sh at build time.
+package provider
+
+import (
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
+)
+
+// vnetlabNetworkDelay is the wait before the first look at a network:
+// upstream's for a swarm's overlay network, none for a local one.
+func vnetlabNetworkDelay(d *schema.ResourceData, upstream time.Duration) time.Duration {
+	if d.Get("driver").(string) == "overlay" {
+		return upstream
+	}
+	return 0
+}
 EOF
 
   src=$(module_dir "$TF_SDK_MODULE" "$TF_SDK_VERSION")
