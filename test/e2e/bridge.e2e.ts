@@ -42,7 +42,7 @@ describe("bridge segments on this machine's Docker engine: npm run lab -- up", f
         expect(up.stderr).to.include("Use driver: macvlan (the default), or run dockerd with --iptables=false.");
         expect(up.stdout).to.not.include("ready");
         expect(await labLeftovers(docker, plan)).to.deep.equal([]);
-        const stacks = await runLabCli(["down", STACK]);
-        expect(stacks.stdout + stacks.stderr, "no stack was created for it").to.match(/no stack|nothing of/);
+        const down = await runLabCli(["down", STACK]);
+        expect(down.stdout + down.stderr, "no stack was created for it").to.match(/no stack|nothing of/);
     });
 });
