@@ -1,6 +1,8 @@
 // npm run verify -- [--stack NAME | --manifest FILE] [--json] [--html FILE] [--timeout SECONDS] [--only TEXT] [--until-pass SECONDS]
 import * as fs from "fs";
 import * as path from "path";
+import type Docker from "dockerode";
+import type { LabPlan } from "../plan/types";
 import { labDocker } from "../host/engines";
 import { deployedLab } from "../automation/lab";
 import { parseCommandLine, positiveSeconds, runCommand, UsageError } from "../cli/args";
@@ -50,20 +52,22 @@ function parse(argv: readonly string[]) {
     };
 }
 
+/** The lab's plan and a client that reaches its nodes, from the deployed stack or the manifest file the arguments name. */
+async function labToVerify(args: Pick<ReturnType<typeof parse>, "stack" | "manifest">): Promise<{ readonly plan: LabPlan; readonly docker: Docker }> {
+    if (args.stack) return deployedLab(deployedStack(args.stack));
+    if (args.manifest === undefined) throw new Error("a manifest file or a stack is needed");
+    // A TLS host's material is in the stack's secrets; a manifest file alone reaches the others.
+    const { plan } = await loadManifest(args.manifest);
+    return { plan, docker: labDocker(plan) };
+}
+
 async function main(): Promise<number> {
     const args = parse(process.argv.slice(2));
     if (args.help) {
         console.log(`usage: ${USAGE}`);
         return 0;
     }
-    const lab = async () => {
-        if (args.stack) return deployedLab(deployedStack(args.stack));
-        if (args.manifest === undefined) throw new Error("a manifest file or a stack is needed");
-        // A TLS host's material is in the stack's secrets; a manifest file alone reaches the others.
-        const { plan } = await loadManifest(args.manifest);
-        return { plan, docker: labDocker(plan) };
-    };
-    const { plan, docker } = await lab();
+    const { plan, docker } = await labToVerify(args);
     const once = async () => {
         const progress = progressReporter(process.stderr);
         return verifyLab(plan, {
