@@ -107,12 +107,12 @@ import (
 func NewProvider(version string) *schema.Provider { return provider.New(version)() }
 EOF
 
-  # Patch 3, for speed (the build needs it not): before its first look at a
-  # network it created, reads or removes, the provider waits 2 s (the Delay of
-  # its StateChangeConf), for a swarm's overlay network, whose options show
-  # late. A local network is whole once Docker has answered: the wait went
-  # into every boot, refresh and teardown of a lab. Overlay networks wait as
-  # before.
+  # Patch 3, for speed only (the build does not need it): before its first
+  # look at a network it created, reads or removes, the provider waits 2 s
+  # (the Delay of its StateChangeConf), for a swarm's overlay network, whose
+  # options show late. A local network is whole once Docker has answered: the
+  # wait went into every boot, refresh and teardown of a lab. Overlay networks
+  # wait as before.
   local funcs="$up/terraform-provider-docker/internal/provider/resource_docker_network_funcs.go"
   sed -i -e 's/^\(\t\tDelay: *\)\(networkReadRefreshDelay\|networkRemoveRefreshDelay\),$/\1vnetlabNetworkDelay(d, \2),/' "$funcs"
   if [ "$(grep -c 'vnetlabNetworkDelay(d, network\(Read\|Remove\)RefreshDelay),' "$funcs")" != 2 ]; then
